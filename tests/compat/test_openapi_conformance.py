@@ -1,0 +1,723 @@
+"""Every operation the emulator implements, checked against Atlassian's OpenAPI.
+
+For each case below a real HTTP request goes to the emulator; the test then
+checks, in this order:
+
+1. the status is the one real Atlassian returns for that situation;
+2. the status is documented for that operation in the official spec (a status
+   the spec does not list fails, except the explicit allowances below);
+3. the body validates against the response schema of (path, method, status),
+   with ``$ref``s resolved against ``components/schemas``;
+4. a JSON body comes with a JSON Content-Type, and a 204 comes with no body.
+
+Explicit allowances (statuses the spec omits for an operation):
+* 401 on any operation that needs authentication: Atlassian documents it as a
+  generic status ("Status codes" narrative of both specs); the body must still
+  be an ErrorCollection (Jira) or ErrorResponse (JSM).
+* 429 on any operation, for the same reason (not exercised by the cases here).
+* 412 on JSM operations marked ``x-experimental`` when ``X-ExperimentalApi:
+  opt-in`` is missing: the JSM spec's narrative documents exactly that.
+
+Jira operations in this spec do not attach a schema to their error responses;
+Atlassian documents ErrorCollection as the error body of the whole platform
+API, so Jira 4xx bodies are validated against ``ErrorCollection``.
+
+Each operation+status (+ a short variant label) is its own test id, e.g.
+``jira:GET:/user:404:unknown-account``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import requests
+
+from conftest import (
+    ADMIN_EMAIL,
+    AGENTS_GROUP,
+    JIRA_ADMINS_GROUP,
+    REPO_ROOT,
+    Control,
+    DemoFacts,
+)
+from openapi_check import OpenApiSpec
+
+JIRA_PREFIX = "/rest/api/3"
+JSM_PREFIX = "/rest/servicedeskapi"
+SPEC_FILES = {"jira": "jira-platform.v3.json", "jsm": "jira-service-management.v3.json"}
+ERROR_COMPONENT = {"jira": "ErrorCollection", "jsm": "ErrorResponse"}
+GENERIC_UNDOCUMENTED = {401, 429}
+
+MISSING_ACCOUNT = "5b10ac8d82e05b22cc7d4eff"
+MISSING_ID = "987654321"
+
+# The operations the emulator implements (the contract), relative to the prefix.
+IMPLEMENTED: list[tuple[str, str, str]] = [
+    ("jira", "GET", "/user"),
+    ("jira", "POST", "/user"),
+    ("jira", "DELETE", "/user"),
+    ("jira", "GET", "/user/groups"),
+    ("jira", "GET", "/myself"),
+    ("jira", "GET", "/serverInfo"),
+    ("jira", "GET", "/user/search"),
+    ("jira", "GET", "/users/search"),
+    ("jira", "GET", "/users"),
+    ("jira", "GET", "/user/bulk"),
+    ("jira", "POST", "/group"),
+    ("jira", "DELETE", "/group"),
+    ("jira", "GET", "/group"),
+    ("jira", "GET", "/group/bulk"),
+    ("jira", "GET", "/group/member"),
+    ("jira", "POST", "/group/user"),
+    ("jira", "DELETE", "/group/user"),
+    ("jira", "GET", "/groups/picker"),
+    ("jira", "GET", "/applicationrole"),
+    ("jira", "GET", "/applicationrole/{key}"),
+    ("jsm", "POST", "/customer"),
+    ("jsm", "GET", "/servicedesk"),
+    ("jsm", "GET", "/servicedesk/{serviceDeskId}"),
+    ("jsm", "GET", "/info"),
+    ("jsm", "GET", "/servicedesk/{serviceDeskId}/customer"),
+    ("jsm", "POST", "/servicedesk/{serviceDeskId}/customer"),
+    ("jsm", "DELETE", "/servicedesk/{serviceDeskId}/customer"),
+    ("jsm", "GET", "/organization"),
+    ("jsm", "POST", "/organization"),
+    ("jsm", "GET", "/organization/{organizationId}"),
+    ("jsm", "DELETE", "/organization/{organizationId}"),
+    ("jsm", "GET", "/organization/{organizationId}/user"),
+    ("jsm", "POST", "/organization/{organizationId}/user"),
+    ("jsm", "DELETE", "/organization/{organizationId}/user"),
+    ("jsm", "GET", "/servicedesk/{serviceDeskId}/organization"),
+    ("jsm", "POST", "/servicedesk/{serviceDeskId}/organization"),
+    ("jsm", "DELETE", "/servicedesk/{serviceDeskId}/organization"),
+]
+
+
+# --------------------------------------------------------------------------
+# Spec loading
+# --------------------------------------------------------------------------
+
+
+def spec_dir() -> Path:
+    """Where the official OpenAPI files are: $JSM_OPENAPI_DIR, else shared/ beside the repo."""
+    candidates = []
+    if os.environ.get("JSM_OPENAPI_DIR"):
+        candidates.append(Path(os.environ["JSM_OPENAPI_DIR"]))
+    candidates += [
+        REPO_ROOT / "tests" / "compat" / "openapi",
+        REPO_ROOT.parent / "shared" / "reference" / "openapi",
+        Path("/work/shared/reference/openapi"),
+    ]
+    for candidate in candidates:
+        if all((candidate / f).is_file() for f in SPEC_FILES.values()):
+            return candidate
+    raise FileNotFoundError(
+        "official OpenAPI files not found; looked in "
+        + ", ".join(str(c) for c in candidates)
+        + " (set JSM_OPENAPI_DIR)"
+    )
+
+
+@pytest.fixture(scope="session")
+def specs() -> dict[str, OpenApiSpec]:
+    error = directory = None
+    try:
+        directory = spec_dir()
+    except FileNotFoundError as exc:
+        error = str(exc)
+    if error is not None:
+        pytest.fail(error, pytrace=False)
+    return {api: OpenApiSpec.load(directory / name, api) for api, name in SPEC_FILES.items()}
+
+
+# --------------------------------------------------------------------------
+# Cases
+# --------------------------------------------------------------------------
+
+Ctx = dict[str, Any]
+Value = Any  # static value, or callable(ctx) -> value
+
+
+@dataclass
+class Case:
+    api: str  # "jira" | "jsm"
+    method: str
+    template: str  # spec path, relative to the API prefix
+    status: int  # what real Atlassian answers in this situation
+    label: str
+    path: str | None = None  # concrete path with {ctx} placeholders (default: template)
+    params: Value = None  # dict or list of pairs; strings are formatted with ctx
+    body: Value = None
+    auth: str = "admin"  # admin | agent | none | bad
+    experimental_header: bool = True  # JSM only: send X-ExperimentalApi: opt-in
+    setup: Callable[["Http", Ctx], None] | None = None  # may add keys to ctx
+    mutates: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.api}:{self.method}:{self.template}:{self.status}:{self.label}"
+
+    @property
+    def full_template(self) -> str:
+        return (JIRA_PREFIX if self.api == "jira" else JSM_PREFIX) + self.template
+
+
+def _fmt(value: Any, ctx: Ctx) -> Any:
+    if callable(value):
+        return value(ctx)
+    if isinstance(value, str):
+        return value.format(**ctx)
+    if isinstance(value, dict):
+        return {k: _fmt(v, ctx) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fmt(v, ctx) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_fmt(v, ctx) for v in value)
+    return value
+
+
+class Http:
+    """Minimal HTTP helper for setups and cases (no client library in between)."""
+
+    def __init__(self, base_url: str, auth: tuple[str, str] | None):
+        self.base_url = base_url
+        self.session = requests.Session()
+        self.session.headers["Accept"] = "application/json"
+        if auth:
+            self.session.auth = auth
+
+    def call(self, api, method, path, *, params=None, body=None, headers=None):
+        prefix = JIRA_PREFIX if api == "jira" else JSM_PREFIX
+        hdrs = dict(headers or {})
+        kwargs: dict[str, Any] = {"params": params, "headers": hdrs, "timeout": 15}
+        if body is not None:
+            hdrs["Content-Type"] = "application/json"
+            kwargs["data"] = json.dumps(body)
+        return self.session.request(method, self.base_url + prefix + path, **kwargs)
+
+    def ok(self, api, method, path, **kw) -> Any:
+        resp = self.call(api, method, path, headers={"X-ExperimentalApi": "opt-in"}, **kw)
+        assert resp.status_code < 300, f"setup {method} {path}: {resp.status_code} {resp.text[:300]}"
+        return resp.json() if resp.content else None
+
+
+# ---- setups (run as admin, after a reset) ----
+
+
+def new_group(http: Http, ctx: Ctx) -> None:
+    name = f"conf-{ctx['unique']}"
+    http.ok("jira", "POST", "/group", body={"name": name})
+    ctx["new_group"] = name
+
+
+def new_group_with_agent(http: Http, ctx: Ctx) -> None:
+    new_group(http, ctx)
+    http.ok("jira", "POST", "/group/user", params={"groupname": ctx["new_group"]},
+            body={"accountId": ctx["agent_id"]})
+
+
+def new_org(http: Http, ctx: Ctx) -> None:
+    org = http.ok("jsm", "POST", "/organization", body={"name": f"Conf Org {ctx['unique']}"})
+    ctx["new_org"] = org["id"]
+
+
+def new_org_with_customer(http: Http, ctx: Ctx) -> None:
+    new_org(http, ctx)
+    http.ok("jsm", "POST", f"/organization/{ctx['new_org']}/user",
+            body={"accountIds": [ctx["customer_id"]]})
+
+
+def new_org_on_closed_desk(http: Http, ctx: Ctx) -> None:
+    new_org(http, ctx)
+    http.ok("jsm", "POST", f"/servicedesk/{ctx['closed_desk']}/organization",
+            body={"organizationId": int(ctx["new_org"])})
+
+
+def customer_on_closed_desk(http: Http, ctx: Ctx) -> None:
+    http.ok("jsm", "POST", f"/servicedesk/{ctx['closed_desk']}/customer",
+            body={"accountIds": [ctx["customer_id"]]})
+
+
+def existing_customer_email(http: Http, ctx: Ctx) -> None:
+    email = f"dup-{ctx['unique']}@customers.example.com"
+    http.ok("jsm", "POST", "/customer", body={"displayName": "Dup", "email": email})
+    ctx["dup_email"] = email
+
+
+def C(*args, **kwargs) -> Case:
+    return Case(*args, **kwargs)
+
+
+J, S = "jira", "jsm"
+
+CASES: list[Case] = [
+    # ---------------- Jira: users ----------------
+    C(J, "GET", "/user", 200, "agent", params={"accountId": "{agent_id}"}),
+    C(J, "GET", "/user", 200, "expand-groups-roles",
+      params={"accountId": "{agent_id}", "expand": "groups,applicationRoles"}),
+    C(J, "GET", "/user", 200, "hidden-email", params={"accountId": "{hidden_agent_id}"}),
+    C(J, "GET", "/user", 200, "customer", params={"accountId": "{customer_id}"}),
+    C(J, "GET", "/user", 404, "unknown-account", params={"accountId": MISSING_ACCOUNT}),
+    C(J, "GET", "/user", 401, "no-auth", params={"accountId": "{agent_id}"}, auth="none"),
+    C(J, "GET", "/user", 401, "bad-token", params={"accountId": "{agent_id}"}, auth="bad"),
+    C(J, "POST", "/user", 201, "new-user", mutates=True,
+      body={"emailAddress": "new-{unique}@example.com", "products": ["jira-servicedesk"]}),
+    C(J, "POST", "/user", 400, "no-products", mutates=True,
+      body={"emailAddress": "new-{unique}@example.com"}),
+    C(J, "POST", "/user", 400, "no-email", mutates=True, body={"products": []}),
+    C(J, "POST", "/user", 403, "agent", mutates=True, auth="agent",
+      body={"emailAddress": "new-{unique}@example.com", "products": []}),
+    C(J, "DELETE", "/user", 204, "agent", mutates=True, params={"accountId": "{other_agent_id}"}),
+    C(J, "DELETE", "/user", 400, "no-account-id", mutates=True),
+    C(J, "DELETE", "/user", 403, "by-agent", mutates=True, auth="agent",
+      params={"accountId": "{other_agent_id}"}),
+    C(J, "DELETE", "/user", 404, "unknown-account", mutates=True,
+      params={"accountId": MISSING_ACCOUNT}),
+    C(J, "GET", "/user/groups", 200, "agent", params={"accountId": "{agent_id}"}),
+    C(J, "GET", "/user/groups", 404, "unknown-account", params={"accountId": MISSING_ACCOUNT}),
+    C(J, "GET", "/user/groups", 401, "no-auth", params={"accountId": "{agent_id}"}, auth="none"),
+    C(J, "GET", "/myself", 200, "admin"),
+    C(J, "GET", "/myself", 200, "agent", auth="agent"),
+    C(J, "GET", "/myself", 401, "no-auth", auth="none"),
+    C(J, "GET", "/serverInfo", 200, "admin"),
+    C(J, "GET", "/user/search", 200, "query", params={"query": "{agent_first_name}"}),
+    C(J, "GET", "/user/search", 200, "account-id", params={"accountId": "{agent_id}"}),
+    C(J, "GET", "/user/search", 200, "paged",
+      params={"query": "a", "startAt": "2", "maxResults": "3"}),
+    C(J, "GET", "/user/search", 400, "no-query"),
+    C(J, "GET", "/user/search", 400, "query-and-account-id",
+      params={"query": "a", "accountId": "{agent_id}"}),
+    C(J, "GET", "/user/search", 401, "no-auth", params={"query": "a"}, auth="none"),
+    C(J, "GET", "/users/search", 200, "first-page"),
+    C(J, "GET", "/users/search", 200, "paged", params={"startAt": "10", "maxResults": "5"}),
+    C(J, "GET", "/users", 200, "first-page", params={"maxResults": "20"}),
+    C(J, "GET", "/user/bulk", 200, "two-accounts",
+      params=[("accountId", "{agent_id}"), ("accountId", "{customer_id}")]),
+    C(J, "GET", "/user/bulk", 400, "no-account-id"),
+    C(J, "GET", "/user/bulk", 401, "no-auth", params={"accountId": "{agent_id}"}, auth="none"),
+    # ---------------- Jira: groups ----------------
+    C(J, "POST", "/group", 201, "new", mutates=True, body={"name": "conf-{unique}"}),
+    C(J, "POST", "/group", 400, "no-name", mutates=True, body={}),
+    C(J, "POST", "/group", 400, "name-in-use", mutates=True, body={"name": JIRA_ADMINS_GROUP}),
+    C(J, "POST", "/group", 403, "by-agent", mutates=True, auth="agent", body={"name": "conf-{unique}"}),
+    C(J, "POST", "/group", 401, "no-auth", auth="none", body={"name": "conf-{unique}"}),
+    C(J, "DELETE", "/group", 200, "by-name", mutates=True, setup=new_group,
+      params={"groupname": "{new_group}"}),
+    C(J, "DELETE", "/group", 200, "by-id", mutates=True, setup=new_group,
+      params=lambda ctx: {"groupId": ctx["group_id_of"](ctx["new_group"])}),
+    C(J, "DELETE", "/group", 400, "no-group", mutates=True),
+    C(J, "DELETE", "/group", 403, "by-agent", mutates=True, auth="agent", setup=new_group,
+      params={"groupname": "{new_group}"}),
+    C(J, "DELETE", "/group", 404, "unknown", mutates=True, params={"groupname": "nope-{unique}"}),
+    C(J, "GET", "/group", 200, "expand-users",
+      params={"groupname": AGENTS_GROUP, "expand": "users"}),
+    C(J, "GET", "/group", 200, "by-id", params=lambda ctx: {"groupId": ctx["agents_group_id"]}),
+    C(J, "GET", "/group", 400, "no-group"),
+    C(J, "GET", "/group", 404, "unknown", params={"groupname": "nope-{unique}"}),
+    C(J, "GET", "/group/bulk", 200, "all"),
+    C(J, "GET", "/group/bulk", 200, "by-name", params={"groupName": AGENTS_GROUP}),
+    C(J, "GET", "/group/bulk", 401, "no-auth", auth="none"),
+    C(J, "GET", "/group/member", 200, "by-name", params={"groupname": AGENTS_GROUP}),
+    C(J, "GET", "/group/member", 200, "by-id-paged",
+      params=lambda ctx: {"groupId": ctx["agents_group_id"], "startAt": "2", "maxResults": "3"}),
+    C(J, "GET", "/group/member", 200, "python-bool",
+      params={"groupname": AGENTS_GROUP, "includeInactiveUsers": "False"}),
+    C(J, "GET", "/group/member", 400, "no-group"),
+    C(J, "GET", "/group/member", 404, "unknown", params={"groupname": "nope-{unique}"}),
+    C(J, "POST", "/group/user", 201, "add", mutates=True, setup=new_group,
+      params={"groupname": "{new_group}"}, body={"accountId": "{agent_id}"}),
+    C(J, "POST", "/group/user", 400, "already-member", mutates=True,
+      params={"groupname": AGENTS_GROUP}, body={"accountId": "{agent_id}"}),
+    C(J, "POST", "/group/user", 400, "no-account-id", mutates=True, setup=new_group,
+      params={"groupname": "{new_group}"}, body={}),
+    C(J, "POST", "/group/user", 403, "by-agent", mutates=True, auth="agent", setup=new_group,
+      params={"groupname": "{new_group}"}, body={"accountId": "{other_agent_id}"}),
+    C(J, "POST", "/group/user", 404, "unknown-group", mutates=True,
+      params={"groupname": "nope-{unique}"}, body={"accountId": "{agent_id}"}),
+    C(J, "POST", "/group/user", 404, "unknown-user", mutates=True, setup=new_group,
+      params={"groupname": "{new_group}"}, body={"accountId": MISSING_ACCOUNT}),
+    C(J, "DELETE", "/group/user", 200, "remove", mutates=True, setup=new_group_with_agent,
+      params={"groupname": "{new_group}", "accountId": "{agent_id}"}),
+    C(J, "DELETE", "/group/user", 400, "no-account-id", mutates=True,
+      params={"groupname": AGENTS_GROUP}),
+    C(J, "DELETE", "/group/user", 403, "by-agent", mutates=True, auth="agent",
+      params={"groupname": AGENTS_GROUP, "accountId": "{other_agent_id}"}),
+    C(J, "DELETE", "/group/user", 404, "unknown-group", mutates=True,
+      params={"groupname": "nope-{unique}", "accountId": "{agent_id}"}),
+    C(J, "GET", "/groups/picker", 200, "query", params={"query": "jira"}),
+    C(J, "GET", "/groups/picker", 200, "all"),
+    C(J, "GET", "/applicationrole", 200, "all"),
+    C(J, "GET", "/applicationrole", 401, "no-auth", auth="none"),
+    C(J, "GET", "/applicationrole/{key}", 200, "servicedesk",
+      path="/applicationrole/jira-servicedesk"),
+    C(J, "GET", "/applicationrole/{key}", 404, "unknown", path="/applicationrole/nope-{unique}"),
+    # ---------------- JSM: customers and desks ----------------
+    C(S, "POST", "/customer", 201, "display-name", mutates=True,
+      body={"displayName": "Conf Customer", "email": "c-{unique}@customers.example.com"}),
+    C(S, "POST", "/customer", 201, "deprecated-full-name", mutates=True,
+      body={"fullName": "Conf Customer", "email": "c-{unique}@customers.example.com"}),
+    C(S, "POST", "/customer", 400, "duplicate-email", mutates=True, setup=existing_customer_email,
+      body={"displayName": "Again", "email": "{dup_email}"}),
+    C(S, "POST", "/customer", 409, "duplicate-email-strict", mutates=True,
+      setup=existing_customer_email, params={"strictConflictStatusCode": "true"},
+      body={"displayName": "Again", "email": "{dup_email}"}),
+    C(S, "POST", "/customer", 400, "malformed-email", mutates=True,
+      body={"displayName": "Bad", "email": "not-an-email"}),
+    C(S, "POST", "/customer", 403, "by-agent", mutates=True, auth="agent",
+      body={"displayName": "X", "email": "c-{unique}@customers.example.com"}),
+    C(S, "POST", "/customer", 401, "no-auth", auth="none",
+      body={"displayName": "X", "email": "c-{unique}@customers.example.com"}),
+    C(S, "GET", "/servicedesk", 200, "all"),
+    C(S, "GET", "/servicedesk", 200, "paged", params={"start": "1", "limit": "1"}),
+    C(S, "GET", "/servicedesk", 401, "no-auth", auth="none"),
+    C(S, "GET", "/servicedesk/{serviceDeskId}", 200, "closed", path="/servicedesk/{closed_desk}"),
+    C(S, "GET", "/servicedesk/{serviceDeskId}", 404, "unknown", path=f"/servicedesk/{MISSING_ID}"),
+    C(S, "GET", "/servicedesk/{serviceDeskId}", 401, "no-auth", auth="none",
+      path="/servicedesk/{closed_desk}"),
+    C(S, "GET", "/info", 200, "admin"),
+    C(S, "GET", "/servicedesk/{serviceDeskId}/customer", 200, "closed",
+      path="/servicedesk/{closed_desk}/customer"),
+    C(S, "GET", "/servicedesk/{serviceDeskId}/customer", 200, "paged-query",
+      path="/servicedesk/{closed_desk}/customer", params={"query": "a", "start": "1", "limit": "2"}),
+    C(S, "GET", "/servicedesk/{serviceDeskId}/customer", 412, "no-experimental-header",
+      path="/servicedesk/{closed_desk}/customer", experimental_header=False),
+    C(S, "GET", "/servicedesk/{serviceDeskId}/customer", 404, "unknown-desk",
+      path=f"/servicedesk/{MISSING_ID}/customer"),
+    C(S, "GET", "/servicedesk/{serviceDeskId}/customer", 401, "no-auth", auth="none",
+      path="/servicedesk/{closed_desk}/customer"),
+    C(S, "POST", "/servicedesk/{serviceDeskId}/customer", 204, "add", mutates=True,
+      path="/servicedesk/{closed_desk}/customer", body={"accountIds": ["{customer_id}"]}),
+    C(S, "POST", "/servicedesk/{serviceDeskId}/customer", 204, "python-client-body", mutates=True,
+      path="/servicedesk/{closed_desk}/customer",
+      body={"usernames": [], "accountIds": ["{customer_id}"]}),
+    C(S, "POST", "/servicedesk/{serviceDeskId}/customer", 400, "unknown-customer", mutates=True,
+      path="/servicedesk/{closed_desk}/customer", body={"accountIds": ["qm:nope-{unique}"]}),
+    C(S, "POST", "/servicedesk/{serviceDeskId}/customer", 404, "unknown-desk", mutates=True,
+      path=f"/servicedesk/{MISSING_ID}/customer", body={"accountIds": ["{customer_id}"]}),
+    C(S, "DELETE", "/servicedesk/{serviceDeskId}/customer", 204, "closed-desk", mutates=True,
+      setup=customer_on_closed_desk, path="/servicedesk/{closed_desk}/customer",
+      body={"accountIds": ["{customer_id}"]}),
+    C(S, "DELETE", "/servicedesk/{serviceDeskId}/customer", 400, "open-desk", mutates=True,
+      path="/servicedesk/{open_desk}/customer", body={"accountIds": ["{customer_id}"]}),
+    C(S, "DELETE", "/servicedesk/{serviceDeskId}/customer", 412, "no-experimental-header",
+      mutates=True, experimental_header=False, path="/servicedesk/{closed_desk}/customer",
+      body={"accountIds": ["{customer_id}"]}),
+    C(S, "DELETE", "/servicedesk/{serviceDeskId}/customer", 404, "unknown-desk", mutates=True,
+      path=f"/servicedesk/{MISSING_ID}/customer", body={"accountIds": ["{customer_id}"]}),
+    # ---------------- JSM: organizations ----------------
+    C(S, "GET", "/organization", 200, "all"),
+    C(S, "GET", "/organization", 200, "paged", params={"start": "0", "limit": "1"}),
+    C(S, "GET", "/organization", 401, "no-auth", auth="none"),
+    C(S, "POST", "/organization", 201, "new", mutates=True, body={"name": "Conf Org {unique}"}),
+    C(S, "POST", "/organization", 400, "no-name", mutates=True, body={}),
+    C(S, "POST", "/organization", 400, "empty-name", mutates=True, body={"name": ""}),
+    C(S, "GET", "/organization/{organizationId}", 200, "seeded", path="/organization/{org_id}"),
+    C(S, "GET", "/organization/{organizationId}", 404, "unknown", path=f"/organization/{MISSING_ID}"),
+    C(S, "DELETE", "/organization/{organizationId}", 204, "new", mutates=True, setup=new_org,
+      path="/organization/{new_org}"),
+    C(S, "DELETE", "/organization/{organizationId}", 403, "by-agent", mutates=True,
+      auth="agent", setup=new_org, path="/organization/{new_org}"),
+    C(S, "DELETE", "/organization/{organizationId}", 404, "unknown", mutates=True,
+      path=f"/organization/{MISSING_ID}"),
+    C(S, "GET", "/organization/{organizationId}/user", 200, "seeded",
+      path="/organization/{org_id}/user"),
+    C(S, "GET", "/organization/{organizationId}/user", 200, "paged",
+      path="/organization/{org_id}/user", params={"start": "0", "limit": "1"}),
+    C(S, "GET", "/organization/{organizationId}/user", 404, "unknown",
+      path=f"/organization/{MISSING_ID}/user"),
+    C(S, "POST", "/organization/{organizationId}/user", 204, "add", mutates=True, setup=new_org,
+      path="/organization/{new_org}/user", body={"accountIds": ["{customer_id}"]}),
+    C(S, "POST", "/organization/{organizationId}/user", 400, "unknown-account", mutates=True,
+      setup=new_org, path="/organization/{new_org}/user", body={"accountIds": ["qm:nope-{unique}"]}),
+    C(S, "POST", "/organization/{organizationId}/user", 404, "unknown-org", mutates=True,
+      path=f"/organization/{MISSING_ID}/user", body={"accountIds": ["{customer_id}"]}),
+    C(S, "DELETE", "/organization/{organizationId}/user", 204, "remove", mutates=True,
+      setup=new_org_with_customer, path="/organization/{new_org}/user",
+      body={"usernames": [], "accountIds": ["{customer_id}"]}),
+    C(S, "DELETE", "/organization/{organizationId}/user", 404, "unknown-org", mutates=True,
+      path=f"/organization/{MISSING_ID}/user", body={"accountIds": ["{customer_id}"]}),
+    C(S, "GET", "/servicedesk/{serviceDeskId}/organization", 200, "closed",
+      path="/servicedesk/{closed_desk}/organization"),
+    C(S, "GET", "/servicedesk/{serviceDeskId}/organization", 404, "unknown-desk",
+      path=f"/servicedesk/{MISSING_ID}/organization"),
+    C(S, "POST", "/servicedesk/{serviceDeskId}/organization", 204, "add", mutates=True,
+      setup=new_org, path="/servicedesk/{closed_desk}/organization",
+      body=lambda ctx: {"organizationId": int(ctx["new_org"])}),
+    C(S, "POST", "/servicedesk/{serviceDeskId}/organization", 404, "unknown-org", mutates=True,
+      path="/servicedesk/{closed_desk}/organization", body={"organizationId": int(MISSING_ID)}),
+    C(S, "DELETE", "/servicedesk/{serviceDeskId}/organization", 204, "remove", mutates=True,
+      setup=new_org_on_closed_desk, path="/servicedesk/{closed_desk}/organization",
+      body=lambda ctx: {"organizationId": int(ctx["new_org"])}),
+    C(S, "DELETE", "/servicedesk/{serviceDeskId}/organization", 404, "unknown-desk", mutates=True,
+      path=f"/servicedesk/{MISSING_ID}/organization", body={"organizationId": 1}),
+]
+
+
+# --------------------------------------------------------------------------
+# Context from the demo seed
+# --------------------------------------------------------------------------
+
+
+def make_ctx(demo: DemoFacts, control: Control) -> Ctx:
+    hidden = demo.agent_hidden_email
+
+    def group_id_of(name: str) -> str:
+        return str(control.state().group(name).group_id)
+
+    return {
+        "unique": uuid.uuid4().hex[:12],
+        "admin_id": demo.admin_id,
+        "agent_id": demo.agent.account_id,
+        "agent_first_name": demo.agent.display_name.split()[0],
+        "other_agent_id": demo.other_agent.account_id,
+        "hidden_agent_id": hidden.account_id if hidden else "no-hidden-email-agent-in-seed",
+        "customer_id": demo.customer.account_id,
+        "closed_desk": demo.closed_desk.desk_id,
+        "open_desk": demo.open_desk.desk_id,
+        "org_id": demo.organization.org_id,
+        "agents_group_id": str(demo.state.group(AGENTS_GROUP).group_id),
+        "group_id_of": group_id_of,
+    }
+
+
+@dataclass
+class Outcome:
+    status: int
+    content_type: str
+    body: Any
+    raw: bytes
+    problems: list[str] = field(default_factory=list)
+
+
+def perform(case: Case, base_url: str, ctx: Ctx, auths: dict[str, Any]) -> Outcome:
+    auth = auths[case.auth]
+    http = Http(base_url, auth)
+    headers = {}
+    if case.api == "jsm" and case.experimental_header:
+        headers["X-ExperimentalApi"] = "opt-in"
+    path = _fmt(case.path or case.template, ctx)
+    params = _fmt(case.params, ctx)
+    body = _fmt(case.body, ctx)
+    resp = http.call(case.api, case.method, path, params=params, body=body, headers=headers)
+    out = Outcome(resp.status_code, resp.headers.get("Content-Type", ""), None, resp.content)
+    if resp.content.strip():
+        try:
+            out.body = resp.json()
+        except ValueError:
+            out.problems.append(
+                f"body is not JSON (Content-Type {out.content_type!r}): {resp.text[:200]!r}"
+            )
+    return out
+
+
+def conformance_problems(case: Case, spec: OpenApiSpec, out: Outcome) -> list[str]:
+    problems = list(out.problems)
+    allowed = set(GENERIC_UNDOCUMENTED)
+    if case.api == "jsm" and spec.is_experimental(case.full_template, case.method):
+        allowed.add(412)
+    has_body = bool(out.raw.strip())
+    if has_body and out.body is not None:
+        if not out.content_type.lower().startswith("application/json"):
+            problems.append(f"JSON body sent with Content-Type {out.content_type!r}")
+    if out.status == 204 and has_body:
+        problems.append("204 response carries a body")
+    if not problems or out.body is not None or not has_body:
+        problems += spec.check_response(
+            case.full_template,
+            case.method,
+            out.status,
+            out.body,
+            has_body=has_body,
+            allowed_undocumented=allowed,
+            fallback_error_component=ERROR_COMPONENT[case.api],
+        )
+    return problems
+
+
+# --------------------------------------------------------------------------
+# Tests
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def auths(admin_token: str, control: Control, demo: DemoFacts, request) -> dict[str, Any]:
+    table: dict[str, Any] = {
+        "admin": (ADMIN_EMAIL, admin_token),
+        "none": None,
+        "bad": (ADMIN_EMAIL, "definitely-not-the-token"),
+    }
+    case: Case = request.node.callspec.params["case"]
+    if case.auth == "agent":
+        table["agent"] = (demo.agent.email, control.create_token(demo.agent.email)["token"])
+    return table
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_response_conforms(case: Case, specs, base_url, control, demo, auths) -> None:
+    spec = specs[case.api]
+    assert spec.operation(case.full_template, case.method), (
+        f"test table error: {case.method} {case.full_template} is not in the spec"
+    )
+    needs_reset = case.mutates or case.setup is not None
+    if needs_reset:
+        control.reset("demo")
+        control.clear_faults()
+        if case.auth == "agent":  # reset may drop minted tokens
+            auths["agent"] = (demo.agent.email, control.create_token(demo.agent.email)["token"])
+    try:
+        ctx = make_ctx(demo, control)
+        if case.setup:
+            case.setup(Http(base_url, auths["admin"]), ctx)
+        out = perform(case, base_url, ctx, auths)
+    finally:
+        if needs_reset:
+            control.reset("demo")
+
+    shown = json.dumps(out.body)[:600] if out.body is not None else out.raw[:300]
+    assert out.status == case.status, (
+        f"{case.method} {case.full_template} ({case.label}): expected {case.status} like real "
+        f"Atlassian, got {out.status}; body: {shown}"
+    )
+    problems = conformance_problems(case, spec, out)
+    assert not problems, (
+        f"{case.method} {case.full_template} -> {out.status} does not conform:\n  "
+        + "\n  ".join(problems)
+        + f"\nbody: {shown}"
+    )
+
+
+def test_every_implemented_operation_has_a_success_case(specs) -> None:
+    covered = {(c.api, c.method, c.template) for c in CASES if c.status < 300}
+    missing = [op for op in IMPLEMENTED if op not in covered]
+    assert not missing, f"operations without a success case: {missing}"
+    listed = {(c.api, c.method, c.template) for c in CASES}
+    assert listed <= set(IMPLEMENTED), f"cases for unlisted operations: {listed - set(IMPLEMENTED)}"
+    for api, method, template in IMPLEMENTED:
+        prefix = JIRA_PREFIX if api == "jira" else JSM_PREFIX
+        assert specs[api].operation(prefix + template, method), (api, method, template)
+
+
+def test_case_ids_are_unique() -> None:
+    ids = [c.id for c in CASES]
+    assert len(ids) == len(set(ids))
+
+
+def test_case_statuses_are_documented_or_allowed(specs) -> None:
+    """The expected statuses themselves must be in the spec (or explicitly allowed)."""
+    bad = []
+    for case in CASES:
+        spec = specs[case.api]
+        found = spec.lookup(case.full_template, case.method, case.status)
+        allowed = case.status in GENERIC_UNDOCUMENTED or (
+            case.status == 412 and spec.is_experimental(case.full_template, case.method)
+        )
+        if not found.documented and not allowed:
+            bad.append(case.id)
+    assert not bad, f"cases expecting undocumented statuses: {bad}"
+
+
+# --------------------------------------------------------------------------
+# Self-tests: the validator can fail
+# --------------------------------------------------------------------------
+
+
+def _get(base_url, admin_token, api, path, params=None) -> Any:
+    http = Http(base_url, (ADMIN_EMAIL, admin_token))
+    resp = http.call(api, "GET", path, params=params, headers={"X-ExperimentalApi": "opt-in"})
+    assert resp.status_code == 200, resp.text[:300]
+    return resp.json()
+
+
+def test_validator_rejects_mutated_jira_user(specs, base_url, admin_token, demo) -> None:
+    spec = specs["jira"]
+    real = _get(base_url, admin_token, "jira", "/user", {"accountId": demo.agent.account_id})
+    tpl = JIRA_PREFIX + "/user"
+    assert spec.check_response(tpl, "GET", 200, real, has_body=True) == [], "real response must pass"
+
+    renamed = copy.deepcopy(real)
+    renamed["display_name"] = renamed.pop("displayName")
+    errors = spec.check_response(tpl, "GET", 200, renamed, has_body=True)
+    assert any("display_name" in e for e in errors), errors
+
+    retyped = copy.deepcopy(real)
+    retyped["active"] = "true"
+    errors = spec.check_response(tpl, "GET", 200, retyped, has_body=True)
+    assert any("$.active" in e for e in errors), errors
+
+    extra = dict(real, extraField=1)
+    assert spec.check_response(tpl, "GET", 200, extra, has_body=True), "User forbids extra fields"
+
+    bad_enum = dict(real, accountType="robot")
+    assert spec.check_response(tpl, "GET", 200, bad_enum, has_body=True)
+
+    nested = copy.deepcopy(real)
+    nested["avatarUrls"] = {"16x16": 16}
+    assert spec.check_response(tpl, "GET", 200, nested, has_body=True), "nested $ref checked"
+
+
+def test_validator_rejects_mutated_page_items(specs, base_url, admin_token) -> None:
+    spec = specs["jira"]
+    tpl = JIRA_PREFIX + "/group/member"
+    real = _get(base_url, admin_token, "jira", "/group/member", {"groupname": AGENTS_GROUP})
+    assert spec.check_response(tpl, "GET", 200, real, has_body=True) == []
+    broken = copy.deepcopy(real)
+    broken["values"][0]["accountId"] = 42
+    errors = spec.check_response(tpl, "GET", 200, broken, has_body=True)
+    assert any("$.values[0].accountId" in e for e in errors), errors
+
+
+def test_validator_rejects_mutated_jsm_organization(specs, base_url, admin_token, demo) -> None:
+    spec = specs["jsm"]
+    tpl = JSM_PREFIX + "/organization/{organizationId}"
+    real = _get(base_url, admin_token, "jsm", f"/organization/{demo.organization.org_id}")
+    assert spec.check_response(tpl, "GET", 200, real, has_body=True) == []
+    retyped = dict(real, id=int(real["id"]))  # DTO id is a string
+    assert any("$.id" in e for e in spec.check_response(tpl, "GET", 200, retyped, has_body=True))
+    renamed = copy.deepcopy(real)
+    renamed["title"] = renamed.pop("name")
+    assert spec.check_response(tpl, "GET", 200, renamed, has_body=True)
+
+
+def test_validator_rejects_wrong_error_shapes(specs) -> None:
+    jira, jsm = specs["jira"], specs["jsm"]
+    jsm_style = {"errorMessage": "nope"}
+    jira_style = {"errorMessages": ["nope"], "errors": {}}
+    assert jira.check_response(
+        JIRA_PREFIX + "/user", "GET", 404, jsm_style, has_body=True,
+        fallback_error_component="ErrorCollection",
+    )
+    assert jira.check_response(
+        JIRA_PREFIX + "/user", "GET", 404, jira_style, has_body=True,
+        fallback_error_component="ErrorCollection",
+    ) == []
+    assert jsm.check_response(
+        JSM_PREFIX + "/organization/{organizationId}", "GET", 404, jira_style, has_body=True
+    )
+
+
+def test_validator_rejects_undocumented_status_and_missing_body(specs) -> None:
+    jira = specs["jira"]
+    errors = jira.check_response(JIRA_PREFIX + "/groups/picker", "GET", 404, {}, has_body=True)
+    assert errors and "not documented" in errors[0]
+    errors = jira.check_response(JIRA_PREFIX + "/myself", "GET", 200, None, has_body=False)
+    assert errors and "empty" in errors[0]
+    # ...and that allowances are explicit, not implicit.
+    assert jira.check_response(
+        JIRA_PREFIX + "/groups/picker", "GET", 401, {"errorMessages": [], "errors": {}},
+        has_body=True, allowed_undocumented={401}, fallback_error_component="ErrorCollection",
+    ) == []
+
+
+def test_validator_handles_nullable(specs) -> None:
+    jira = specs["jira"]
+    tpl = JIRA_PREFIX + "/group"
+    group = {"name": "g", "groupId": None, "self": "http://127.0.0.1/rest/api/3/group?groupId=x"}
+    assert jira.check_response(tpl, "POST", 201, group, has_body=True) == []
+    assert jira.check_response(tpl, "POST", 201, dict(group, name=None), has_body=True)
