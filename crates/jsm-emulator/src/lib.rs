@@ -1,0 +1,21 @@
+//! jsm-emulator: a stateful, local Atlassian for the user-management slice — Jira platform REST v3 users and
+//! groups, JSM customers, service desks and organizations — with Atlassian's paging, errors, auth, privacy and
+//! rate limits, plus injected faults and a control plane under `/_emulator`.
+
+mod app;
+pub mod clock;
+mod control;
+mod emulator;
+pub mod faults;
+mod http;
+pub mod ids;
+pub mod limits;
+pub mod log;
+mod route;
+mod routes;
+pub mod seed;
+pub mod site;
+
+pub use app::{app, serve};
+pub use emulator::{Config, Emulator, EmulatorBuilder, Quirks, DEFAULT_MAX_BODY_BYTES};
+pub use seed::Seed;

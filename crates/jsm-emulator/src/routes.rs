@@ -1,0 +1,5 @@
+//! Handlers of the Atlassian surfaces, one folder per API family.
+
+pub mod jira;
+pub mod jsm;
+mod views;
