@@ -1,0 +1,182 @@
+//! `jsmctl emulator`: serve the emulator; the first line on stdout is the base URL alone.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use jsm_emulator::faults::FaultRule;
+use jsm_emulator::limits::LimitConfig;
+use jsm_emulator::site::{Site, SiteFile};
+use jsm_emulator::{Emulator, EmulatorBuilder, Seed};
+use tokio::net::TcpListener;
+
+/// Flags of `jsmctl emulator`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "JSMCTL_EMULATOR_LISTEN")]
+    pub listen: SocketAddr,
+    /// Starting data: `demo`, `empty`, or the path of a state file exported from the emulator.
+    #[arg(long, default_value = "demo")]
+    pub seed: String,
+    /// Generate a large site of about N accounts instead (1% agents, the rest customers; up to 1,000,000).
+    #[arg(long)]
+    pub users: Option<usize>,
+    /// Email of the site administrator.
+    #[arg(long, default_value = "admin@example.com", env = "JSMCTL_EMULATOR_ADMIN_EMAIL")]
+    pub admin_email: String,
+    /// API token of the site administrator; also the Bearer token of the `/_emulator` control plane.
+    /// Generated and printed when absent.
+    #[arg(long, env = "JSMCTL_EMULATOR_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Load the state from FILE when it exists, and save it there on shutdown.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Turn rate limiting off.
+    #[arg(long)]
+    pub no_rate_limits: bool,
+    /// Requests per second per endpoint for GET (Atlassian's default is 100).
+    #[arg(long, default_value_t = 100)]
+    pub limit_get: u32,
+    /// Requests per second per endpoint for POST.
+    #[arg(long, default_value_t = 100)]
+    pub limit_post: u32,
+    /// Requests per second per endpoint for PUT.
+    #[arg(long, default_value_t = 50)]
+    pub limit_put: u32,
+    /// Requests per second per endpoint for DELETE.
+    #[arg(long, default_value_t = 50)]
+    pub limit_delete: u32,
+    /// Turn on the hourly points quota with this many points per hour.
+    #[arg(long)]
+    pub quota_per_hour: Option<u64>,
+    /// Answer this share of requests (0 to 1) with 500, 503 + Retry-After, or 503.
+    #[arg(long, default_value_t = 0.0)]
+    pub fault_rate: f64,
+    /// JSON file with fault rules (`{"rules":[...]}`, as `PUT /_emulator/faults` takes).
+    #[arg(long)]
+    pub faults: Option<PathBuf>,
+    /// Largest accepted request body in bytes.
+    #[arg(long, default_value_t = jsm_emulator::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+}
+
+/// Builds an emulator from the flags (without binding a port).
+pub fn build(args: &Args, admin_token: &str) -> anyhow::Result<Emulator> {
+    let mut limits = if args.no_rate_limits {
+        LimitConfig::off()
+    } else {
+        LimitConfig::default()
+    };
+    limits.get = args.limit_get;
+    limits.post = args.limit_post;
+    limits.put = args.limit_put;
+    limits.delete = args.limit_delete;
+    limits.quota_per_hour = args.quota_per_hour;
+    if !(0.0..=1.0).contains(&args.fault_rate) {
+        bail!("--fault-rate must be between 0 and 1, got {}", args.fault_rate);
+    }
+    let mut rules = FaultRule::server_errors(args.fault_rate);
+    rules.retain(|r| r.probability > 0.0);
+    if let Some(path) = &args.faults {
+        rules.extend(read_fault_rules(path)?);
+    }
+    let mut builder: EmulatorBuilder = Emulator::builder()
+        .admin(&args.admin_email, admin_token)
+        .limits(limits)
+        .faults(rules)
+        .max_body_bytes(args.max_body_bytes);
+    builder = match (args.users, args.seed.as_str()) {
+        (Some(users), _) => builder.seed(Seed::Generated { users }),
+        (None, "demo") => builder.seed(Seed::Demo),
+        (None, "empty") => builder.seed(Seed::Empty),
+        (None, path) => builder.site(read_state(Path::new(path))?),
+    };
+    if let Some(state) = &args.state
+        && state.exists()
+    {
+        builder = builder.site(read_state(state)?);
+    }
+    Ok(builder.build())
+}
+
+fn read_fault_rules(path: &Path) -> anyhow::Result<Vec<FaultRule>> {
+    #[derive(serde::Deserialize)]
+    struct Rules {
+        rules: Vec<FaultRule>,
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let rules: Rules = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    for (i, rule) in rules.rules.iter().enumerate() {
+        if let Err(e) = rule.validate() {
+            bail!("{}: rules[{i}]: {e}", path.display());
+        }
+    }
+    Ok(rules.rules)
+}
+
+fn read_state(path: &Path) -> anyhow::Result<Site> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file: SiteFile =
+        serde_json::from_str(&text).with_context(|| format!("parsing state file {}", path.display()))?;
+    Site::from_file(file).map_err(|e| anyhow::anyhow!("state file {}: {e}", path.display()))
+}
+
+/// Writes the state next to `path` first, then renames, so a crash never leaves half a file.
+fn save_state(emu: &Emulator, path: &Path) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let bytes = serde_json::to_vec(&emu.export())?;
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))?;
+    Ok(())
+}
+
+/// Resolves when SIGINT or SIGTERM arrives.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Runs `jsmctl emulator`.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let (token, generated) = match &args.admin_token {
+        Some(t) => (t.clone(), false),
+        None => (format!("emu-{}", uuid::Uuid::new_v4().simple()), true),
+    };
+    let emu = build(&args, &token)?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    let base = format!("http://{}", listener.local_addr()?);
+    println!("{base}");
+    if generated {
+        println!("admin-token: {token}");
+    }
+    eprintln!(
+        "jsmctl emulator: {} accounts; admin {} (Basic email:token); control plane {base}/_emulator (Bearer token)",
+        emu.site().accounts.len(),
+        args.admin_email
+    );
+    jsm_emulator::serve(listener, emu.clone(), shutdown_signal()).await?;
+    if let Some(state) = &args.state {
+        save_state(&emu, state)?;
+        eprintln!("jsmctl emulator: state saved to {}", state.display());
+    }
+    Ok(())
+}
