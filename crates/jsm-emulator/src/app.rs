@@ -4,12 +4,12 @@
 use std::future::Future;
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::Body as AxumBody;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderValue, StatusCode, Uri};
-use axum::middleware::{from_fn_with_state, Next};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::Router;
 use base64::Engine;
 use tokio::net::TcpListener;
 
@@ -18,7 +18,7 @@ use crate::http::{ApiError, Caller, Routed, Surface};
 use crate::limits::Verdict;
 use crate::log::LogEntry;
 use crate::site::AuthFailure;
-use crate::{control, routes, Emulator};
+use crate::{Emulator, control, routes};
 
 /// The emulator as an axum router; `main` and tests share it.
 pub fn app(emu: Emulator) -> Router {
@@ -119,7 +119,10 @@ async fn pipeline(
         .get::<Routed>()
         .map(|r| r.path.clone())
         .unwrap_or_else(|| req.uri().path().to_string());
-    let route = matched.as_ref().map_or(path.as_str(), MatchedPath::as_str).to_string();
+    let route = matched
+        .as_ref()
+        .map_or(path.as_str(), MatchedPath::as_str)
+        .to_string();
 
     if let Some(fault) = emu.faults().draw(&method, &path) {
         if fault.delay_ms > 0 {
@@ -185,7 +188,8 @@ async fn pipeline(
         HeaderValue::from_static("no-cache, no-store, no-transform"),
     );
     if let Some(id) = caller_id {
-        let encoded = percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC);
+        let encoded =
+            percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC);
         if let Ok(v) = HeaderValue::from_str(&encoded.to_string()) {
             headers.insert("x-aaccountid", v);
         }
@@ -221,9 +225,8 @@ fn authenticate(emu: &Emulator, req: &Request) -> Result<Caller, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(Caller::default());
     };
-    let refused = || {
-        ApiError::unauthorized().header("x-seraph-loginreason", "AUTHENTICATED_FAILED")
-    };
+    let refused =
+        || ApiError::unauthorized().header("x-seraph-loginreason", "AUTHENTICATED_FAILED");
     let value = value.to_str().map_err(|_| refused())?;
     let (scheme, credentials) = value.split_once(' ').ok_or_else(refused)?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -240,9 +243,12 @@ fn authenticate(emu: &Emulator, req: &Request) -> Result<Caller, ApiError> {
             account: Some(account),
             perms: site.perms(account),
         }),
-        Err(AuthFailure::Unknown | AuthFailure::Expired | AuthFailure::Revoked | AuthFailure::Inactive) => {
-            Err(refused())
-        }
+        Err(
+            AuthFailure::Unknown
+            | AuthFailure::Expired
+            | AuthFailure::Revoked
+            | AuthFailure::Inactive,
+        ) => Err(refused()),
     }
 }
 
@@ -250,7 +256,11 @@ fn authenticate(emu: &Emulator, req: &Request) -> Result<Caller, ApiError> {
 async fn charge_quota(emu: &Emulator, resp: Response, now: i64) -> Response {
     let (parts, body) = resp.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "could not buffer the response").into_response();
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "could not buffer the response",
+        )
+            .into_response();
     };
     let objects = serde_json::from_slice::<serde_json::Value>(&bytes)
         .map(|v| match &v {

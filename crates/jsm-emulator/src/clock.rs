@@ -84,7 +84,9 @@ pub fn iso_utc(ms: Millis) -> String {
 
 /// Jira's own timestamp form, `2020-03-26T22:20:59.000+0000` (not RFC 3339: no colon in the offset).
 pub fn jira_time(ms: Millis) -> String {
-    to_datetime(ms).format("%Y-%m-%dT%H:%M:%S%.3f%z").to_string()
+    to_datetime(ms)
+        .format("%Y-%m-%dT%H:%M:%S%.3f%z")
+        .to_string()
 }
 
 #[cfg(test)]

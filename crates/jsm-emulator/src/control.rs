@@ -2,15 +2,16 @@
 //! exports and imports the state, sets limits, faults, privacy and quirks, issues API tokens, moves the clock and
 //! reads the request log.
 
+use axum::Router;
 use axum::extract::{Path, Request, State};
-use axum::http::{header, StatusCode};
-use axum::middleware::{from_fn_with_state, Next};
+use axum::http::{StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, put};
-use axum::Router;
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::Emulator;
 use crate::clock::iso_utc;
 use crate::emulator::Quirks;
 use crate::faults::FaultRule;
@@ -18,7 +19,6 @@ use crate::http::{self as h, ApiError, Body, Params};
 use crate::limits::LimitConfig;
 use crate::seed::{Seed, TOKEN_LIFETIME_MS};
 use crate::site::{ApiToken, SiteFile};
-use crate::Emulator;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -28,7 +28,10 @@ pub fn router() -> Router<Emulator> {
         .route("/reset", post(reset))
         .route("/state", get(export).put(import))
         .route("/limits", get(get_limits).put(set_limits))
-        .route("/faults", get(get_faults).put(set_faults).delete(clear_faults))
+        .route(
+            "/faults",
+            get(get_faults).put(set_faults).delete(clear_faults),
+        )
         .route("/privacy", put(privacy))
         .route("/products/{key}", put(product))
         .route("/tokens", post(create_token))
@@ -71,14 +74,20 @@ struct ResetBody {
     users: Option<usize>,
 }
 
-async fn reset(State(emu): State<Emulator>, Body(body): Body<ResetBody>) -> Result<Response, ApiError> {
+async fn reset(
+    State(emu): State<Emulator>,
+    Body(body): Body<ResetBody>,
+) -> Result<Response, ApiError> {
     let seed = match (body.seed.as_deref(), body.users) {
         (_, Some(users)) => Seed::Generated { users },
         (None, None) => emu.config().seed,
         (Some("demo"), None) => Seed::Demo,
         (Some("empty"), None) => Seed::Empty,
         (Some(other), None) => {
-            return Err(ApiError::field("seed", format!("unknown seed '{other}': use demo or empty")));
+            return Err(ApiError::field(
+                "seed",
+                format!("unknown seed '{other}': use demo or empty"),
+            ));
         }
     };
     emu.reset(seed);
@@ -90,7 +99,10 @@ async fn export(State(emu): State<Emulator>) -> Response {
     h::ok(&emu.export())
 }
 
-async fn import(State(emu): State<Emulator>, Body(file): Body<SiteFile>) -> Result<Response, ApiError> {
+async fn import(
+    State(emu): State<Emulator>,
+    Body(file): Body<SiteFile>,
+) -> Result<Response, ApiError> {
     emu.import(file).map_err(ApiError::bad_request)?;
     Ok(h::empty(StatusCode::NO_CONTENT))
 }
@@ -114,7 +126,10 @@ async fn get_faults(State(emu): State<Emulator>) -> Response {
     h::ok(&json!({ "rules": emu.faults().rules() }))
 }
 
-async fn set_faults(State(emu): State<Emulator>, Body(body): Body<FaultsBody>) -> Result<Response, ApiError> {
+async fn set_faults(
+    State(emu): State<Emulator>,
+    Body(body): Body<FaultsBody>,
+) -> Result<Response, ApiError> {
     for (i, rule) in body.rules.iter().enumerate() {
         rule.validate()
             .map_err(|e| ApiError::field(&format!("rules[{i}]"), e))?;
@@ -135,7 +150,10 @@ struct PrivacyBody {
     email_hidden: bool,
 }
 
-async fn privacy(State(emu): State<Emulator>, Body(body): Body<PrivacyBody>) -> Result<Response, ApiError> {
+async fn privacy(
+    State(emu): State<Emulator>,
+    Body(body): Body<PrivacyBody>,
+) -> Result<Response, ApiError> {
     let mut site = emu.site_mut();
     let key = site
         .find_account(&body.account_id)
@@ -180,13 +198,21 @@ struct TokenBody {
     label: Option<String>,
 }
 
-async fn create_token(State(emu): State<Emulator>, Body(body): Body<TokenBody>) -> Result<Response, ApiError> {
+async fn create_token(
+    State(emu): State<Emulator>,
+    Body(body): Body<TokenBody>,
+) -> Result<Response, ApiError> {
     let now = emu.now();
     let mut site = emu.site_mut();
     let account = match (&body.email, &body.account_id) {
         (Some(email), _) => site.find_by_email(email),
         (None, Some(id)) => site.find_account(id),
-        (None, None) => return Err(ApiError::field("email", "give the owner's email or accountId")),
+        (None, None) => {
+            return Err(ApiError::field(
+                "email",
+                "give the owner's email or accountId",
+            ));
+        }
     }
     .ok_or_else(|| ApiError::not_found("no account has that email or accountId"))?;
     let expires_at = match (body.expires_at, body.expires_in_days) {
@@ -215,7 +241,10 @@ async fn create_token(State(emu): State<Emulator>, Body(body): Body<TokenBody>) 
     Ok(h::json(StatusCode::CREATED, &answer))
 }
 
-async fn revoke_token(State(emu): State<Emulator>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn revoke_token(
+    State(emu): State<Emulator>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let mut site = emu.site_mut();
     let token = site
         .tokens
@@ -256,7 +285,8 @@ struct AdvanceBody {
 }
 
 async fn advance_clock(State(emu): State<Emulator>, Body(body): Body<AdvanceBody>) -> Response {
-    emu.clock().advance(body.seconds * 1000 + body.days * DAY_MS);
+    emu.clock()
+        .advance(body.seconds * 1000 + body.days * DAY_MS);
     clock_view(&emu)
 }
 

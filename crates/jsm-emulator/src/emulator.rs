@@ -155,7 +155,7 @@ impl EmulatorBuilder {
             site: RwLock::new(site),
             clock: self.clock,
             limits: Limiter::new(self.limits),
-            faults: Faults::new(self.faults, 0x0FA0_17),
+            faults: Faults::new(self.faults, 0x000F_A017),
             log: RequestLog::new(self.log_capacity),
             quirks: RwLock::new(Quirks::default()),
             config: Config {
@@ -226,7 +226,11 @@ impl Emulator {
 
     /// Replaces the quirks.
     pub fn set_quirks(&self, quirks: Quirks) {
-        *self.0.quirks.write().unwrap_or_else(PoisonError::into_inner) = quirks;
+        *self
+            .0
+            .quirks
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = quirks;
     }
 
     /// The URL links point at, without a trailing slash.
@@ -245,7 +249,10 @@ impl Emulator {
 
     /// A fresh request id for `X-ARequestId`.
     pub fn next_request_id(&self) -> String {
-        format!("{:x}", self.0.request_seq.fetch_add(1, Ordering::Relaxed) + 1)
+        format!(
+            "{:x}",
+            self.0.request_seq.fetch_add(1, Ordering::Relaxed) + 1
+        )
     }
 
     /// Throws the site away and seeds it again.

@@ -50,7 +50,10 @@ impl FaultRule {
     /// Checks the values, naming the field at fault.
     pub fn validate(&self) -> Result<(), String> {
         if !(0.0..=1.0).contains(&self.probability) {
-            return Err(format!("probability must be between 0 and 1, got {}", self.probability));
+            return Err(format!(
+                "probability must be between 0 and 1, got {}",
+                self.probability
+            ));
         }
         if let Some(s) = self.status
             && !(400..=599).contains(&s)

@@ -10,10 +10,10 @@ mod params;
 pub use body::Body;
 pub use ctx::{Caller, Ctx, Routed};
 pub use error::{ApiError, Surface};
-pub use page::{jira_page, jsm_page, PageArgs};
+pub use page::{PageArgs, jira_page, jsm_page};
 pub use params::Params;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 

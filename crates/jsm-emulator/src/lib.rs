@@ -17,5 +17,5 @@ pub mod seed;
 pub mod site;
 
 pub use app::{app, serve};
-pub use emulator::{Config, Emulator, EmulatorBuilder, Quirks, DEFAULT_MAX_BODY_BYTES};
+pub use emulator::{Config, DEFAULT_MAX_BODY_BYTES, Emulator, EmulatorBuilder, Quirks};
 pub use seed::Seed;

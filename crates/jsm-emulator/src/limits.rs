@@ -256,18 +256,44 @@ mod tests {
             overrides: vec![],
             ..LimitConfig::default()
         });
-        assert!(matches!(limiter.check("GET", "/rest/api/3/myself", 0), Verdict::Allowed { .. }));
-        assert!(matches!(limiter.check("GET", "/rest/api/2/myself", 0), Verdict::Allowed { .. }));
+        assert!(matches!(
+            limiter.check("GET", "/rest/api/3/myself", 0),
+            Verdict::Allowed { .. }
+        ));
+        assert!(matches!(
+            limiter.check("GET", "/rest/api/2/myself", 0),
+            Verdict::Allowed { .. }
+        ));
         let limited = limiter.check("GET", "/rest/api/3/myself", 0);
-        assert!(matches!(limited, Verdict::Limited { retry_after: 1, reason: "jira-burst-based", .. }));
-        assert!(matches!(limiter.check("GET", "/rest/api/3/myself", 600), Verdict::Allowed { .. }));
+        assert!(matches!(
+            limited,
+            Verdict::Limited {
+                retry_after: 1,
+                reason: "jira-burst-based",
+                ..
+            }
+        ));
+        assert!(matches!(
+            limiter.check("GET", "/rest/api/3/myself", 600),
+            Verdict::Allowed { .. }
+        ));
     }
 
     #[test]
     fn overrides_apply_per_endpoint() {
         let limiter = Limiter::new(LimitConfig::default());
-        let v = limiter.check("GET", "/rest/servicedeskapi/servicedesk/{serviceDeskId}/customer", 0);
-        assert_eq!(v, Verdict::Allowed { limit: 5, remaining: 4 });
+        let v = limiter.check(
+            "GET",
+            "/rest/servicedeskapi/servicedesk/{serviceDeskId}/customer",
+            0,
+        );
+        assert_eq!(
+            v,
+            Verdict::Allowed {
+                limit: 5,
+                remaining: 4
+            }
+        );
     }
 
     #[test]
@@ -278,7 +304,17 @@ mod tests {
         });
         limiter.charge(10, 1_000);
         let v = limiter.check("GET", "/rest/api/3/myself", 1_000);
-        assert!(matches!(v, Verdict::Limited { reason: "jira-quota-tenant-based", retry_after: 3599, .. }));
-        assert!(matches!(limiter.check("GET", "/rest/api/3/myself", HOUR_MS), Verdict::Allowed { .. }));
+        assert!(matches!(
+            v,
+            Verdict::Limited {
+                reason: "jira-quota-tenant-based",
+                retry_after: 3599,
+                ..
+            }
+        ));
+        assert!(matches!(
+            limiter.check("GET", "/rest/api/3/myself", HOUR_MS),
+            Verdict::Allowed { .. }
+        ));
     }
 }

@@ -27,7 +27,8 @@ pub fn matches(pattern: &str, path: &str) -> bool {
         match (want.next(), have.next()) {
             (None, None) => return true,
             (Some("**"), _) => return true,
-            (Some(w), Some(h)) if w == h || w == "*" || (w.starts_with('{') && w.ends_with('}')) => {}
+            (Some(w), Some(h))
+                if w == h || w == "*" || (w.starts_with('{') && w.ends_with('}')) => {}
             _ => return false,
         }
     }

@@ -2,7 +2,9 @@
 
 use jsm_proto::jira::AccountType;
 
-use crate::site::{groups, AccountKey, ApiToken, DeskAccess, NewAccount, Organization, ServiceDesk, Site};
+use crate::site::{
+    AccountKey, ApiToken, DeskAccess, NewAccount, Organization, ServiceDesk, Site, groups,
+};
 
 /// A year, the longest life of an Atlassian API token.
 pub const TOKEN_LIFETIME_MS: i64 = 365 * 24 * 3600 * 1000;
@@ -10,14 +12,35 @@ pub const TOKEN_LIFETIME_MS: i64 = 365 * 24 * 3600 * 1000;
 const SEED: u64 = 0x004A_534D_4354_4C00;
 
 const FIRST: [&str; 32] = [
-    "Alice", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Keiko", "Liam",
-    "Maya", "Nikolai", "Olivia", "Pedro", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wen", "Xavier",
-    "Yara", "Zoltan", "Amara", "Bjorn", "Carmen", "Dev", "Emeka", "Fiona",
+    "Alice", "Bruno", "Chloe", "Dmitri", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jonas",
+    "Keiko", "Liam", "Maya", "Nikolai", "Olivia", "Pedro", "Quinn", "Rosa", "Sven", "Tara", "Umar",
+    "Vera", "Wen", "Xavier", "Yara", "Zoltan", "Amara", "Bjorn", "Carmen", "Dev", "Emeka", "Fiona",
 ];
 const LAST: [&str; 24] = [
-    "Smith", "Okafor", "Nakamura", "Schmidt", "Garcia", "Kowalski", "Haddad", "Jensen", "Rossi", "Novak",
-    "Silva", "Brennan", "Laurent", "Ivanova", "Mensah", "Tanaka", "Moreau", "Fischer", "Costa", "Lindqvist",
-    "Patel", "Reyes", "Dubois", "Yilmaz",
+    "Smith",
+    "Okafor",
+    "Nakamura",
+    "Schmidt",
+    "Garcia",
+    "Kowalski",
+    "Haddad",
+    "Jensen",
+    "Rossi",
+    "Novak",
+    "Silva",
+    "Brennan",
+    "Laurent",
+    "Ivanova",
+    "Mensah",
+    "Tanaka",
+    "Moreau",
+    "Fischer",
+    "Costa",
+    "Lindqvist",
+    "Patel",
+    "Reyes",
+    "Dubois",
+    "Yilmaz",
 ];
 const DOMAINS: [&str; 5] = [
     "acme.example",
@@ -98,15 +121,29 @@ fn join(site: &mut Site, group: &str, account: AccountKey) {
 }
 
 fn person(i: usize) -> (&'static str, &'static str) {
-    (FIRST[i % FIRST.len()], LAST[(i / FIRST.len() + i) % LAST.len()])
+    (
+        FIRST[i % FIRST.len()],
+        LAST[(i / FIRST.len() + i) % LAST.len()],
+    )
 }
 
-fn add_person(site: &mut Site, kind: AccountType, i: usize, domain: &str, hidden: bool, now: i64) -> AccountKey {
+fn add_person(
+    site: &mut Site,
+    kind: AccountType,
+    i: usize,
+    domain: &str,
+    hidden: bool,
+    now: i64,
+) -> AccountKey {
     let (first, last) = person(i);
     site.add_account(
         NewAccount {
             account_type: kind,
-            email: format!("{}.{}{i}@{domain}", first.to_lowercase(), last.to_lowercase()),
+            email: format!(
+                "{}.{}{i}@{domain}",
+                first.to_lowercase(),
+                last.to_lowercase()
+            ),
             display_name: format!("{first} {last}"),
             email_hidden: hidden,
         },
@@ -117,7 +154,14 @@ fn add_person(site: &mut Site, kind: AccountType, i: usize, domain: &str, hidden
 fn demo(site: &mut Site, now: i64) {
     let mut agents = Vec::new();
     for i in 0..20 {
-        let key = add_person(site, AccountType::Atlassian, i * 7 + 3, "example.com", i % 5 == 4, now);
+        let key = add_person(
+            site,
+            AccountType::Atlassian,
+            i * 7 + 3,
+            "example.com",
+            i % 5 == 4,
+            now,
+        );
         join(site, groups::JSM_USERS, key);
         if i < 10 {
             join(site, "it-support", key);
@@ -160,9 +204,27 @@ fn demo(site: &mut Site, now: i64) {
     let mut facilities: Vec<AccountKey> = customers[420..].to_vec();
     facilities.extend_from_slice(&customers[..50]);
     site.desks = vec![
-        desk(1, "ITSD", "IT Service Desk", DeskAccess::Open, &customers[..300]),
-        desk(2, "HR", "HR Service Desk", DeskAccess::Closed, &customers[300..420]),
-        desk(3, "FAC", "Facilities", DeskAccess::PublicSignup, &facilities),
+        desk(
+            1,
+            "ITSD",
+            "IT Service Desk",
+            DeskAccess::Open,
+            &customers[..300],
+        ),
+        desk(
+            2,
+            "HR",
+            "HR Service Desk",
+            DeskAccess::Closed,
+            &customers[300..420],
+        ),
+        desk(
+            3,
+            "FAC",
+            "Facilities",
+            DeskAccess::PublicSignup,
+            &facilities,
+        ),
     ];
     for (name, domain, desks) in [
         ("Acme Corporation", DOMAINS[0], vec![0usize, 1]),
@@ -198,12 +260,26 @@ fn generated(site: &mut Site, users: usize, now: i64) {
         p.seats = Some(agents as u32 + 25);
     }
     for i in 0..agents {
-        let key = add_person(site, AccountType::Atlassian, i, "example.com", i % 5 == 4, now);
+        let key = add_person(
+            site,
+            AccountType::Atlassian,
+            i,
+            "example.com",
+            i % 5 == 4,
+            now,
+        );
         join(site, groups::JSM_USERS, key);
     }
     let first_customer = site.accounts.len() as AccountKey;
     for i in agents..users {
-        add_person(site, AccountType::Customer, i, DOMAINS[i % DOMAINS.len()], i % 9 == 8, now);
+        add_person(
+            site,
+            AccountType::Customer,
+            i,
+            DOMAINS[i % DOMAINS.len()],
+            i % 9 == 8,
+            now,
+        );
     }
     let last = site.accounts.len() as AccountKey;
     let all: Vec<AccountKey> = (first_customer..last).collect();

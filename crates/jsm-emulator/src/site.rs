@@ -9,7 +9,7 @@ mod group;
 mod product;
 mod token;
 
-pub use account::{valid_email, Account, AccountKey, NewAccount, TIME_ZONES};
+pub use account::{Account, AccountKey, NewAccount, TIME_ZONES, valid_email};
 pub use desk::{DeskAccess, Organization, ServiceDesk};
 pub use file::SiteFile;
 pub use group::{Group, GroupKey};
@@ -104,7 +104,9 @@ impl Site {
 
     /// Finds an account by email, ignoring case.
     pub fn find_by_email(&self, email: &str) -> Option<AccountKey> {
-        self.by_email.get(email.to_ascii_lowercase().as_str()).copied()
+        self.by_email
+            .get(email.to_ascii_lowercase().as_str())
+            .copied()
     }
 
     /// Adds an account; the caller has checked that the email is free.
@@ -249,7 +251,12 @@ impl Site {
     }
 
     /// Checks Basic credentials: the email must own the token, which must be live and the account active.
-    pub fn authenticate(&self, email: &str, secret: &str, now: i64) -> Result<AccountKey, AuthFailure> {
+    pub fn authenticate(
+        &self,
+        email: &str,
+        secret: &str,
+        now: i64,
+    ) -> Result<AccountKey, AuthFailure> {
         let idx = self
             .token_by_secret
             .get(secret)

@@ -24,7 +24,10 @@ impl std::fmt::Debug for TokenRequest {
             .field("client_secret", &"[REDACTED]")
             .field("code", &self.code.as_ref().map(|_| "[REDACTED]"))
             .field("redirect_uri", &self.redirect_uri)
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
             .finish()
     }
 }
@@ -47,7 +50,10 @@ impl std::fmt::Debug for TokenResponse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenResponse")
             .field("access_token", &"[REDACTED]")
-            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "[REDACTED]"))
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "[REDACTED]"),
+            )
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope)
             .field("token_type", &self.token_type)

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 /// Schema URN of a core SCIM user.
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// Schema URN of the enterprise user extension.
-pub const ENTERPRISE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const ENTERPRISE_USER_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 /// Schema URN of Atlassian's extension that carries the Atlassian account id.
 pub const ATLASSIAN_EXTENSION_SCHEMA: &str = "urn:scim:schemas:extension:atlassian-external:1.0";
 /// Schema URN of a core SCIM group.
@@ -79,7 +80,9 @@ impl ScimUser {
 
     /// The Atlassian account id this SCIM record is linked to, when Atlassian reported it.
     pub fn atlassian_account_id(&self) -> Option<&str> {
-        self.atlassian.as_ref().and_then(|a| a.atlassian_account_id.as_deref())
+        self.atlassian
+            .as_ref()
+            .and_then(|a| a.atlassian_account_id.as_deref())
     }
 }
 

@@ -27,7 +27,12 @@ pub struct TestEmulator {
 impl TestEmulator {
     /// The demo site with rate limits off.
     pub async fn start() -> Self {
-        Self::start_with(Emulator::builder().seed(Seed::Demo).limits(LimitConfig::off())).await
+        Self::start_with(
+            Emulator::builder()
+                .seed(Seed::Demo)
+                .limits(LimitConfig::off()),
+        )
+        .await
     }
 
     /// An emulator from `builder`; the admin credentials are always the testkit's.
@@ -87,7 +92,10 @@ impl TestEmulator {
         };
         let status = resp.status();
         let text = resp.text().await.unwrap_or_default();
-        assert!(status.is_success(), "control plane {path} answered {status}: {text}");
+        assert!(
+            status.is_success(),
+            "control plane {path} answered {status}: {text}"
+        );
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 

@@ -15,7 +15,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the local Atlassian emulator (Jira platform v3 + JSM) until SIGINT or SIGTERM.
-    Emulator(commands::emulator::Args),
+    Emulator(Box<commands::emulator::Args>),
     /// Start the emulator with demo data, tour it with real API calls, and exit.
     Demo(commands::demo::Args),
 }
@@ -29,7 +29,10 @@ fn main() -> std::process::ExitCode {
         )
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -38,7 +41,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Emulator(args) => commands::emulator::run(args).await,
+            Command::Emulator(args) => commands::emulator::run(*args).await,
             Command::Demo(args) => commands::demo::run(args).await,
         }
     });

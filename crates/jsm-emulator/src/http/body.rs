@@ -1,5 +1,5 @@
 use axum::extract::{FromRequest, Request};
-use axum::http::{header, StatusCode};
+use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 
 use super::ApiError;
@@ -25,9 +25,7 @@ impl<T: DeserializeOwned> Body<T> {
             if path == "." || path.is_empty() {
                 ApiError::bad_request(format!("Invalid request payload: {inner}"))
             } else {
-                ApiError::bad_request(format!(
-                    "Invalid request payload at '{path}': {inner}"
-                ))
+                ApiError::bad_request(format!("Invalid request payload at '{path}': {inner}"))
             }
         })
     }

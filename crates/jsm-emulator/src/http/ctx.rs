@@ -2,8 +2,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::{ApiError, Params};
-use crate::site::{AccountKey, Perms};
 use crate::Emulator;
+use crate::site::{AccountKey, Perms};
 
 /// Where a request was routed: the path with any prefix before `/rest` removed, and that prefix.
 #[derive(Debug, Clone, Default)]
@@ -51,7 +51,11 @@ impl Ctx {
     }
 
     /// 401 when anonymous, 403 with `message` when `allowed` does not hold.
-    pub fn require(&self, allowed: impl Fn(&Perms) -> bool, message: &str) -> Result<AccountKey, ApiError> {
+    pub fn require(
+        &self,
+        allowed: impl Fn(&Perms) -> bool,
+        message: &str,
+    ) -> Result<AccountKey, ApiError> {
         let account = self.account()?;
         if allowed(&self.caller.perms) {
             Ok(account)
@@ -70,7 +74,12 @@ impl Ctx {
 
     /// An absolute Jira platform URL for `path_and_query` under this request's API version.
     pub fn jira_url(&self, path_and_query: &str) -> String {
-        format!("{}/rest/api/{}{}", self.base, self.api_version(), path_and_query)
+        format!(
+            "{}/rest/api/{}{}",
+            self.base,
+            self.api_version(),
+            path_and_query
+        )
     }
 
     /// An absolute JSM URL.
@@ -92,12 +101,23 @@ impl Ctx {
 impl FromRequestParts<Emulator> for Ctx {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, emu: &Emulator) -> Result<Self, Self::Rejection> {
-        let routed = parts.extensions.get::<Routed>().cloned().unwrap_or_else(|| Routed {
-            path: parts.uri.path().to_string(),
-            prefix: String::new(),
-        });
-        let caller = parts.extensions.get::<Caller>().copied().unwrap_or_default();
+    async fn from_request_parts(
+        parts: &mut Parts,
+        emu: &Emulator,
+    ) -> Result<Self, Self::Rejection> {
+        let routed = parts
+            .extensions
+            .get::<Routed>()
+            .cloned()
+            .unwrap_or_else(|| Routed {
+                path: parts.uri.path().to_string(),
+                prefix: String::new(),
+            });
+        let caller = parts
+            .extensions
+            .get::<Caller>()
+            .copied()
+            .unwrap_or_default();
         Ok(Ctx {
             emu: emu.clone(),
             params: Params::parse(parts.uri.query().unwrap_or("")),

@@ -66,7 +66,10 @@ pub fn jsm_page<T>(ctx: &Ctx, args: PageArgs, values: Vec<T>, total: u64) -> Jsm
     let next_start = args.start + values.len() as u64;
     let is_last_page = next_start >= total || values.is_empty();
     let link = |start: u64| {
-        ctx.url_with(&[("start", start.to_string()), ("limit", args.asked.to_string())])
+        ctx.url_with(&[
+            ("start", start.to_string()),
+            ("limit", args.asked.to_string()),
+        ])
     };
     JsmPage {
         expands: Vec::new(),

@@ -4,8 +4,8 @@ mod groups;
 mod roles;
 mod users;
 
-use axum::routing::{get, post};
 use axum::Router;
+use axum::routing::{get, post};
 
 use crate::Emulator;
 
@@ -32,7 +32,10 @@ pub fn router() -> Router<Emulator> {
         )
         .route("/group/bulk", get(groups::bulk))
         .route("/group/member", get(groups::members))
-        .route("/group/user", post(groups::add_user).delete(groups::remove_user))
+        .route(
+            "/group/user",
+            post(groups::add_user).delete(groups::remove_user),
+        )
         .route("/groups/picker", get(groups::picker))
         .route("/applicationrole", get(roles::list))
         .route("/applicationrole/{key}", get(roles::one))

@@ -4,11 +4,11 @@ mod customers;
 mod desks;
 mod organizations;
 
-use axum::routing::get;
 use axum::Router;
+use axum::routing::get;
 
-use crate::site::Perms;
 use crate::Emulator;
+use crate::site::Perms;
 
 /// Routes under `/rest/servicedeskapi`.
 pub fn router() -> Router<Emulator> {

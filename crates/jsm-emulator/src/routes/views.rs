@@ -53,7 +53,12 @@ pub fn user(ctx: &Ctx, site: &Site, key: AccountKey, expand: Expand) -> User {
     let roles: Vec<&Product> = site
         .products
         .iter()
-        .filter(|p| groups.iter().filter_map(|g| site.group(*g)).any(|g| g.name.eq_ignore_ascii_case(&p.group)))
+        .filter(|p| {
+            groups
+                .iter()
+                .filter_map(|g| site.group(*g))
+                .any(|g| g.name.eq_ignore_ascii_case(&p.group))
+        })
         .collect();
     let mut group_names: Vec<GroupName> = groups
         .iter()
@@ -65,7 +70,8 @@ pub fn user(ctx: &Ctx, site: &Site, key: AccountKey, expand: Expand) -> User {
         self_url: ctx.jira_url(&format!("/user?accountId={}", encode(&account.account_id))),
         account_id: account.account_id.clone(),
         account_type: account.account_type,
-        app_type: matches!(account.account_type, jsm_proto::jira::AccountType::App).then(|| "service".to_string()),
+        app_type: matches!(account.account_type, jsm_proto::jira::AccountType::App)
+            .then(|| "service".to_string()),
         email_address: account.visible_email().map(str::to_string),
         avatar_urls: avatar_urls(site, key),
         display_name: account.display_name.clone(),
@@ -74,13 +80,20 @@ pub fn user(ctx: &Ctx, site: &Site, key: AccountKey, expand: Expand) -> User {
         locale: Some("en_US".to_string()),
         groups: Some(SimpleList {
             size: group_names.len() as u32,
-            items: if expand.groups { group_names } else { Vec::new() },
+            items: if expand.groups {
+                group_names
+            } else {
+                Vec::new()
+            },
             max_results: None,
         }),
         application_roles: Some(SimpleList {
             size: roles.len() as u32,
             items: if expand.roles {
-                roles.iter().map(|p| application_role(ctx, site, p)).collect()
+                roles
+                    .iter()
+                    .map(|p| application_role(ctx, site, p))
+                    .collect()
             } else {
                 Vec::new()
             },
@@ -135,7 +148,11 @@ pub fn application_role(ctx: &Ctx, site: &Site, product: &Product) -> Applicatio
         number_of_seats: seats,
         remaining_seats: if seats < 0 { -1 } else { (seats - used).max(0) },
         user_count: used,
-        user_count_description: if used == 1 { "user".into() } else { "users".into() },
+        user_count_description: if used == 1 {
+            "user".into()
+        } else {
+            "users".into()
+        },
         has_unlimited_seats: product.seats.is_none(),
         platform: false,
     }

@@ -92,7 +92,15 @@ mod tests {
     #[test]
     fn emails() {
         assert!(valid_email("fred@example.com"));
-        for bad in ["fred", "fred@", "@example.com", "fred@example", "a b@example.com", "a@b@c.com", "a@.com"] {
+        for bad in [
+            "fred",
+            "fred@",
+            "@example.com",
+            "fred@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "a@.com",
+        ] {
             assert!(!valid_email(bad), "{bad}");
         }
     }

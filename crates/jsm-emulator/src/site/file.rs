@@ -5,7 +5,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use super::{Account, AccountKey, ApiToken, DeskAccess, Group, Organization, Product, ServiceDesk, Site};
+use super::{
+    Account, AccountKey, ApiToken, DeskAccess, Group, Organization, Product, ServiceDesk, Site,
+};
 use crate::ids::IdGen;
 
 /// Version of the file format; bumped on incompatible changes.
@@ -143,7 +145,10 @@ impl Site {
         site.reserve_accounts(file.accounts.len());
         for (i, account) in file.accounts.into_iter().enumerate() {
             if site.find_account(&account.account_id).is_some() {
-                return Err(format!("accounts[{i}]: duplicate accountId {}", account.account_id));
+                return Err(format!(
+                    "accounts[{i}]: duplicate accountId {}",
+                    account.account_id
+                ));
             }
             if site.find_by_email(&account.email).is_some() {
                 return Err(format!("accounts[{i}]: duplicate email {}", account.email));
@@ -195,8 +200,15 @@ impl Site {
             );
         }
         for d in file.service_desks {
-            if let Some(missing) = d.organizations.iter().find(|id| !organizations.contains_key(id)) {
-                return Err(format!("service desk {}: unknown organization {missing}", d.id));
+            if let Some(missing) = d
+                .organizations
+                .iter()
+                .find(|id| !organizations.contains_key(id))
+            {
+                return Err(format!(
+                    "service desk {}: unknown organization {missing}",
+                    d.id
+                ));
             }
             site.desks.push(ServiceDesk {
                 id: d.id,
@@ -211,9 +223,9 @@ impl Site {
         site.organizations = organizations;
         site.next_organization_id = file.next_organization_id;
         for t in file.tokens {
-            let account = *index
-                .get(&t.account_id)
-                .ok_or_else(|| format!("token {}: unknown accountId {}", t.token.id, t.account_id))?;
+            let account = *index.get(&t.account_id).ok_or_else(|| {
+                format!("token {}: unknown accountId {}", t.token.id, t.account_id)
+            })?;
             site.add_token(ApiToken { account, ..t.token });
         }
         Ok(site)

@@ -32,7 +32,11 @@ pub struct SimpleList<T> {
     pub size: u32,
     #[serde(default = "Vec::new")]
     pub items: Vec<T>,
-    #[serde(rename = "max-results", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "max-results",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub max_results: Option<u32>,
 }
 

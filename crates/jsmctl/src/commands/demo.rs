@@ -1,10 +1,10 @@
 //! `jsmctl demo`: starts the emulator with the demo site on a free port and tours it with real HTTP calls, so a
 //! new user sees the traps jsmctl exists for (silent page caps, hidden emails, experimental headers, 429s).
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use jsm_emulator::{Emulator, Seed};
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
 const ADMIN_EMAIL: &str = "admin@example.com";
@@ -20,7 +20,12 @@ struct Tour {
 }
 
 impl Tour {
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> anyhow::Result<(StatusCode, Value)> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<(StatusCode, Value)> {
         let mut req = self
             .http
             .request(method.clone(), format!("{}{path}", self.base))
@@ -29,7 +34,10 @@ impl Tour {
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let resp = req.send().await.with_context(|| format!("{method} {path}"))?;
+        let resp = req
+            .send()
+            .await
+            .with_context(|| format!("{method} {path}"))?;
         let status = resp.status();
         let bytes = resp.bytes().await?;
         let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
@@ -83,7 +91,9 @@ pub async fn run(_args: Args) -> anyhow::Result<()> {
     server.await??;
     result?;
     println!();
-    println!("Tour complete. Run `jsmctl emulator` to keep an emulator running for your own client.");
+    println!(
+        "Tour complete. Run `jsmctl emulator` to keep an emulator running for your own client."
+    );
     Ok(())
 }
 
@@ -115,7 +125,10 @@ async fn steps(t: &Tour) -> anyhow::Result<()> {
         pages += 1;
         let values = page["values"].as_array().cloned().unwrap_or_default();
         agents += values.len();
-        hidden += values.iter().filter(|u| u.get("emailAddress").is_none()).count();
+        hidden += values
+            .iter()
+            .filter(|u| u.get("emailAddress").is_none())
+            .count();
         if pages == 1 {
             println!(
                 "4. group/member asked maxResults=100, served maxResults={} (a silent cap)",
@@ -127,21 +140,31 @@ async fn steps(t: &Tour) -> anyhow::Result<()> {
         }
         start += values.len();
     }
-    println!("   {agents} agents in {pages} pages; {hidden} hide their email (the field is absent, not null)");
+    println!(
+        "   {agents} agents in {pages} pages; {hidden} hide their email (the field is absent, not null)"
+    );
 
     let desks = t.get("/rest/servicedeskapi/servicedesk").await?;
     let names: Vec<String> = desks["values"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|d| format!("{} ({})", d["projectName"].as_str().unwrap_or("?"), d["projectKey"].as_str().unwrap_or("?")))
+        .map(|d| {
+            format!(
+                "{} ({})",
+                d["projectName"].as_str().unwrap_or("?"),
+                d["projectKey"].as_str().unwrap_or("?")
+            )
+        })
         .collect();
     println!("5. service desks: {}", names.join(", "));
 
     let (mut start, mut customers, mut first_size) = (0, 0, None);
     loop {
         let page = t
-            .get(&format!("/rest/servicedeskapi/servicedesk/HR/customer?start={start}&limit=100"))
+            .get(&format!(
+                "/rest/servicedeskapi/servicedesk/HR/customer?start={start}&limit=100"
+            ))
             .await?;
         let size = page["size"].as_u64().unwrap_or(0);
         first_size.get_or_insert(size);
@@ -179,7 +202,10 @@ async fn steps(t: &Tour) -> anyhow::Result<()> {
             Some(json!({"accountIds": [created["accountId"]]})),
         )
         .await?;
-    println!("8. removing a customer from an open desk -> {status}: {}", err["errorMessage"]);
+    println!(
+        "8. removing a customer from an open desk -> {status}: {}",
+        err["errorMessage"]
+    );
 
     t.control(
         Method::PUT,
@@ -199,9 +225,15 @@ async fn steps(t: &Tour) -> anyhow::Result<()> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("?")
         .to_string();
-    println!("9. an injected 429: status {} with Retry-After: {retry_after}", resp.status());
+    println!(
+        "9. an injected 429: status {} with Retry-After: {retry_after}",
+        resp.status()
+    );
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     let again = t.get("/rest/api/3/myself").await?;
-    println!("   after waiting {retry_after}s the retry succeeds: {}", again["displayName"]);
+    println!(
+        "   after waiting {retry_after}s the retry succeeds: {}",
+        again["displayName"]
+    );
     Ok(())
 }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use jsm_emulator::faults::FaultRule;
 use jsm_emulator::limits::LimitConfig;
 use jsm_emulator::site::{Site, SiteFile};
@@ -23,7 +23,11 @@ pub struct Args {
     #[arg(long)]
     pub users: Option<usize>,
     /// Email of the site administrator.
-    #[arg(long, default_value = "admin@example.com", env = "JSMCTL_EMULATOR_ADMIN_EMAIL")]
+    #[arg(
+        long,
+        default_value = "admin@example.com",
+        env = "JSMCTL_EMULATOR_ADMIN_EMAIL"
+    )]
     pub admin_email: String,
     /// API token of the site administrator; also the Bearer token of the `/_emulator` control plane.
     /// Generated and printed when absent.
@@ -74,7 +78,10 @@ pub fn build(args: &Args, admin_token: &str) -> anyhow::Result<Emulator> {
     limits.delete = args.limit_delete;
     limits.quota_per_hour = args.quota_per_hour;
     if !(0.0..=1.0).contains(&args.fault_rate) {
-        bail!("--fault-rate must be between 0 and 1, got {}", args.fault_rate);
+        bail!(
+            "--fault-rate must be between 0 and 1, got {}",
+            args.fault_rate
+        );
     }
     let mut rules = FaultRule::server_errors(args.fault_rate);
     rules.retain(|r| r.probability > 0.0);
@@ -105,8 +112,10 @@ fn read_fault_rules(path: &Path) -> anyhow::Result<Vec<FaultRule>> {
     struct Rules {
         rules: Vec<FaultRule>,
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let rules: Rules = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let rules: Rules =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     for (i, rule) in rules.rules.iter().enumerate() {
         if let Err(e) = rule.validate() {
             bail!("{}: rules[{i}]: {e}", path.display());
@@ -116,9 +125,10 @@ fn read_fault_rules(path: &Path) -> anyhow::Result<Vec<FaultRule>> {
 }
 
 fn read_state(path: &Path) -> anyhow::Result<Site> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let file: SiteFile =
-        serde_json::from_str(&text).with_context(|| format!("parsing state file {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file: SiteFile = serde_json::from_str(&text)
+        .with_context(|| format!("parsing state file {}", path.display()))?;
     Site::from_file(file).map_err(|e| anyhow::anyhow!("state file {}: {e}", path.display()))
 }
 

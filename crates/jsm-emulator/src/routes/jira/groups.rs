@@ -4,14 +4,19 @@ use jsm_proto::jira::{AccountType, FoundGroup, FoundGroups, Group, GroupDetails,
 use serde::Deserialize;
 
 use super::super::views;
-use crate::http::{self as h, jira_page, ApiError, Body, Ctx, PageArgs};
+use crate::http::{self as h, ApiError, Body, Ctx, PageArgs, jira_page};
 use crate::site::{AccountKey, GroupKey, Site};
 
 const NO_PERMISSION: &str = "Browse users and groups permission is required to view groups.";
 const ADMIN_ONLY: &str = "Only site administrators can change groups.";
 
 /// The group named by `groupId` or `groupname` (or the given alternatives, for swap groups).
-fn named_group(ctx: &Ctx, site: &Site, id_key: &str, name_key: &str) -> Result<Option<GroupKey>, ApiError> {
+fn named_group(
+    ctx: &Ctx,
+    site: &Site,
+    id_key: &str,
+    name_key: &str,
+) -> Result<Option<GroupKey>, ApiError> {
     let by_id = ctx.params.text(id_key);
     let by_name = ctx.params.text(name_key);
     let key = match (by_id, by_name) {
@@ -38,7 +43,12 @@ fn required_group(ctx: &Ctx, site: &Site) -> Result<GroupKey, ApiError> {
 }
 
 /// A group as `POST /group`, `POST /group/user` and `GET /group` return it; members listed from `start`.
-fn group_view(ctx: &Ctx, site: &Site, key: GroupKey, window: Option<(u64, u64)>) -> Result<Group, ApiError> {
+fn group_view(
+    ctx: &Ctx,
+    site: &Site,
+    key: GroupKey,
+    window: Option<(u64, u64)>,
+) -> Result<Group, ApiError> {
     let group = site
         .group(key)
         .ok_or_else(|| ApiError::not_found("Specified group does not exist."))?;
@@ -82,8 +92,15 @@ fn users_window(ctx: &Ctx) -> Result<Option<(u64, u64)>, ApiError> {
         if part == "users" {
             return Ok(Some((0, 50)));
         }
-        if let Some(range) = part.strip_prefix("users[").and_then(|r| r.strip_suffix(']')) {
-            let bad = || ApiError::bad_request(format!("Invalid expand range '{part}': expected users[start:end]."));
+        if let Some(range) = part
+            .strip_prefix("users[")
+            .and_then(|r| r.strip_suffix(']'))
+        {
+            let bad = || {
+                ApiError::bad_request(format!(
+                    "Invalid expand range '{part}': expected users[start:end]."
+                ))
+            };
             let (a, b) = range.split_once(':').ok_or_else(bad)?;
             let a = a.trim().parse::<u64>().map_err(|_| bad())?;
             let b = b.trim().parse::<u64>().map_err(|_| bad())?;
@@ -115,13 +132,19 @@ pub async fn create_group(ctx: Ctx, Body(body): Body<NewGroupBody>) -> Result<Re
         .filter(|n| !n.is_empty())
         .ok_or_else(|| ApiError::field("name", "You must specify a group name."))?;
     if name.len() > 255 {
-        return Err(ApiError::field("name", "The group name must not be longer than 255 characters."));
+        return Err(ApiError::field(
+            "name",
+            "The group name must not be longer than 255 characters.",
+        ));
     }
     let mut site = ctx.emu.site_mut();
     let key = site
         .create_group(name)
         .ok_or_else(|| ApiError::field("name", "A group with this name already exists."))?;
-    Ok(h::json(StatusCode::CREATED, &group_view(&ctx, &site, key, None)?))
+    Ok(h::json(
+        StatusCode::CREATED,
+        &group_view(&ctx, &site, key, None)?,
+    ))
 }
 
 pub async fn delete_group(ctx: Ctx) -> Result<Response, ApiError> {
@@ -184,7 +207,12 @@ fn member_of_body(site: &Site, body: &MemberBody) -> Result<AccountKey, ApiError
                 "The property 'name' is not supported in GDPR strict mode; identify the user by 'accountId'.",
             ));
         }
-        _ => return Err(ApiError::field("accountId", "You must specify an accountId.")),
+        _ => {
+            return Err(ApiError::field(
+                "accountId",
+                "You must specify an accountId.",
+            ));
+        }
     };
     site.find_account(id)
         .ok_or_else(|| ApiError::not_found(format!("User with accountId '{id}' does not exist.")))
@@ -201,7 +229,10 @@ pub async fn add_user(ctx: Ctx, Body(body): Body<MemberBody>) -> Result<Response
             "Cannot add user. Portal-only customers cannot be members of '{group_name}'."
         )));
     }
-    if site.group(key).is_some_and(|g| g.members.contains(&account)) {
+    if site
+        .group(key)
+        .is_some_and(|g| g.members.contains(&account))
+    {
         return Err(ApiError::bad_request(format!(
             "Cannot add user. User is already a member of '{group_name}'"
         )));
@@ -219,7 +250,10 @@ pub async fn add_user(ctx: Ctx, Body(body): Body<MemberBody>) -> Result<Response
         g.members.insert(account);
     }
     site.account_mut(account).site_access = true;
-    Ok(h::json(StatusCode::CREATED, &group_view(&ctx, &site, key, None)?))
+    Ok(h::json(
+        StatusCode::CREATED,
+        &group_view(&ctx, &site, key, None)?,
+    ))
 }
 
 pub async fn remove_user(ctx: Ctx) -> Result<Response, ApiError> {
@@ -231,13 +265,12 @@ pub async fn remove_user(ctx: Ctx) -> Result<Response, ApiError> {
             "The query parameter 'username' is not supported in GDPR strict mode.",
         ));
     }
-    let id = ctx
-        .params
-        .text("accountId")
-        .ok_or_else(|| ApiError::bad_request("The 'accountId' query parameter needs to be provided."))?;
-    let account = site
-        .find_account(id)
-        .ok_or_else(|| ApiError::not_found(format!("User with accountId '{id}' does not exist.")))?;
+    let id = ctx.params.text("accountId").ok_or_else(|| {
+        ApiError::bad_request("The 'accountId' query parameter needs to be provided.")
+    })?;
+    let account = site.find_account(id).ok_or_else(|| {
+        ApiError::not_found(format!("User with accountId '{id}' does not exist."))
+    })?;
     let Some(group) = site.group_mut(key) else {
         return Err(ApiError::not_found("Specified group does not exist."));
     };
@@ -255,28 +288,43 @@ pub async fn bulk(ctx: Ctx) -> Result<Response, ApiError> {
     let args = PageArgs::jira(&ctx, 50, 50)?;
     let site = ctx.emu.site();
     let ids = ctx.params.all("groupId");
-    let names: Vec<String> = ctx.params.all("groupName").iter().map(|n| n.to_lowercase()).collect();
+    let names: Vec<String> = ctx
+        .params
+        .all("groupName")
+        .iter()
+        .map(|n| n.to_lowercase())
+        .collect();
     let product_group = match ctx.params.text("applicationKey") {
         Some(app) => Some(
             site.products
                 .iter()
                 .find(|p| p.key == app)
                 .map(|p| p.group.to_lowercase())
-                .ok_or_else(|| ApiError::bad_request(format!("Unknown application key '{app}'.")))?,
+                .ok_or_else(|| {
+                    ApiError::bad_request(format!("Unknown application key '{app}'."))
+                })?,
         ),
         None => None,
     };
     let mut found: Vec<GroupDetails> = site
         .live_groups()
         .map(|(_, g)| g)
-        .filter(|g| ids.is_empty() && names.is_empty() || ids.contains(&g.group_id.as_str()) || names.contains(&g.name.to_lowercase()))
-        .filter(|g| product_group.as_ref().is_none_or(|p| *p == g.name.to_lowercase()))
+        .filter(|g| {
+            ids.is_empty() && names.is_empty()
+                || ids.contains(&g.group_id.as_str())
+                || names.contains(&g.name.to_lowercase())
+        })
+        .filter(|g| {
+            product_group
+                .as_ref()
+                .is_none_or(|p| *p == g.name.to_lowercase())
+        })
         .map(|g| GroupDetails {
             name: g.name.clone(),
             group_id: g.group_id.clone(),
         })
         .collect();
-    found.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    found.sort_by_key(|a| a.name.to_lowercase());
     let total = found.len() as u64;
     let values = args.window(&found).to_vec();
     Ok(h::ok(&jira_page(&ctx, args, values, total)))
@@ -292,14 +340,22 @@ pub async fn picker(ctx: Ctx) -> Result<Response, ApiError> {
         }));
     }
     let query = ctx.params.get("query").unwrap_or("").to_lowercase();
-    let excluded: Vec<String> = ctx.params.all("exclude").iter().map(|e| e.to_lowercase()).collect();
+    let excluded: Vec<String> = ctx
+        .params
+        .all("exclude")
+        .iter()
+        .map(|e| e.to_lowercase())
+        .collect();
     let excluded_ids = ctx.params.all("excludeId");
     let site = ctx.emu.site();
     let mut matching: Vec<_> = site
         .live_groups()
         .map(|(_, g)| g)
         .filter(|g| g.name.to_lowercase().contains(&query))
-        .filter(|g| !excluded.contains(&g.name.to_lowercase()) && !excluded_ids.contains(&g.group_id.as_str()))
+        .filter(|g| {
+            !excluded.contains(&g.name.to_lowercase())
+                && !excluded_ids.contains(&g.group_id.as_str())
+        })
         .collect();
     matching.sort_by_key(|g| g.name.to_lowercase());
     let total = matching.len();
@@ -326,12 +382,14 @@ fn highlight(name: &str, query: &str) -> String {
         return name.to_string();
     }
     match name.to_lowercase().find(query) {
-        Some(at) if name.is_char_boundary(at) && name.is_char_boundary(at + query.len()) => format!(
-            "{}<b>{}</b>{}",
-            &name[..at],
-            &name[at..at + query.len()],
-            &name[at + query.len()..]
-        ),
+        Some(at) if name.is_char_boundary(at) && name.is_char_boundary(at + query.len()) => {
+            format!(
+                "{}<b>{}</b>{}",
+                &name[..at],
+                &name[at..at + query.len()],
+                &name[at + query.len()..]
+            )
+        }
         _ => name.to_string(),
     }
 }

@@ -22,11 +22,9 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
 pub async fn one(ctx: Ctx, Path(key): Path<String>) -> Result<Response, ApiError> {
     ctx.require(|p| p.jira_admin, ADMIN_ONLY)?;
     let site = ctx.emu.site();
-    let product = site
-        .products
-        .iter()
-        .find(|p| p.key == key)
-        .ok_or_else(|| ApiError::not_found(format!("The application role '{key}' does not exist.")))?;
+    let product = site.products.iter().find(|p| p.key == key).ok_or_else(|| {
+        ApiError::not_found(format!("The application role '{key}' does not exist."))
+    })?;
     Ok(h::ok(&views::application_role(&ctx, &site, product)))
 }
 

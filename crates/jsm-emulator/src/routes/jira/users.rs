@@ -1,11 +1,11 @@
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use jsm_proto::jira::AccountType;
 use serde::Deserialize;
 
 use super::super::views::{self, Expand};
-use crate::http::{self as h, jira_page, ApiError, Body, Ctx, PageArgs};
-use crate::site::{valid_email, AccountKey, NewAccount, Site};
+use crate::http::{self as h, ApiError, Body, Ctx, PageArgs, jira_page};
+use crate::site::{AccountKey, NewAccount, Site, valid_email};
 
 /// `user/search` never pages past this many results.
 const SEARCH_CEILING: usize = 1000;
@@ -25,10 +25,9 @@ fn gdpr(ctx: &Ctx) -> Result<(), ApiError> {
 /// The account named by `accountId`, or 400 when missing and 404 when unknown.
 fn named_account(ctx: &Ctx, site: &Site) -> Result<AccountKey, ApiError> {
     gdpr(ctx)?;
-    let id = ctx
-        .params
-        .text("accountId")
-        .ok_or_else(|| ApiError::bad_request("The 'accountId' query parameter needs to be provided."))?;
+    let id = ctx.params.text("accountId").ok_or_else(|| {
+        ApiError::bad_request("The 'accountId' query parameter needs to be provided.")
+    })?;
     site.find_account(id).ok_or_else(|| {
         ApiError::not_found("Specified user does not exist or you do not have required permissions")
     })
@@ -38,13 +37,23 @@ pub async fn get_user(ctx: Ctx) -> Result<Response, ApiError> {
     ctx.require(|p| p.browse_users, NO_PERMISSION)?;
     let site = ctx.emu.site();
     let key = named_account(&ctx, &site)?;
-    Ok(h::ok(&views::user(&ctx, &site, key, Expand::from_ctx(&ctx))))
+    Ok(h::ok(&views::user(
+        &ctx,
+        &site,
+        key,
+        Expand::from_ctx(&ctx),
+    )))
 }
 
 pub async fn myself(ctx: Ctx) -> Result<Response, ApiError> {
     let key = ctx.account()?;
     let site = ctx.emu.site();
-    Ok(h::ok(&views::user(&ctx, &site, key, Expand::from_ctx(&ctx))))
+    Ok(h::ok(&views::user(
+        &ctx,
+        &site,
+        key,
+        Expand::from_ctx(&ctx),
+    )))
 }
 
 pub async fn user_groups(ctx: Ctx) -> Result<Response, ApiError> {
@@ -123,7 +132,9 @@ pub async fn bulk(ctx: Ctx) -> Result<Response, ApiError> {
     gdpr(&ctx)?;
     let ids = ctx.params.all("accountId");
     if ids.is_empty() {
-        return Err(ApiError::bad_request("The 'accountId' query parameter needs to be provided."));
+        return Err(ApiError::bad_request(
+            "The 'accountId' query parameter needs to be provided.",
+        ));
     }
     let args = PageArgs::jira(&ctx, 10, 200)?;
     let site = ctx.emu.site();
@@ -145,7 +156,10 @@ pub struct NewUserBody {
 }
 
 pub async fn create_user(ctx: Ctx, Body(body): Body<NewUserBody>) -> Result<Response, ApiError> {
-    ctx.require(|p| p.jira_admin, "You must have Jira administrator rights to create users.")?;
+    ctx.require(
+        |p| p.jira_admin,
+        "You must have Jira administrator rights to create users.",
+    )?;
     let email = body
         .email_address
         .as_deref()
@@ -153,11 +167,14 @@ pub async fn create_user(ctx: Ctx, Body(body): Body<NewUserBody>) -> Result<Resp
         .filter(|e| !e.is_empty())
         .ok_or_else(|| ApiError::field("emailAddress", "You must specify an email address."))?;
     if !valid_email(email) {
-        return Err(ApiError::field("emailAddress", "You must specify a valid email address."));
+        return Err(ApiError::field(
+            "emailAddress",
+            "You must specify a valid email address.",
+        ));
     }
-    let products = body
-        .products
-        .ok_or_else(|| ApiError::bad_request("You must specify the products that user can access."))?;
+    let products = body.products.ok_or_else(|| {
+        ApiError::bad_request("You must specify the products that user can access.")
+    })?;
     let quirks = ctx.emu.quirks();
     let mut site = ctx.emu.site_mut();
     let mut groups = Vec::new();
@@ -182,7 +199,12 @@ pub async fn create_user(ctx: Ctx, Body(body): Body<NewUserBody>) -> Result<Resp
                 .iter()
                 .any(|p| site.is_member_of(existing, &p.group));
         if has_jira {
-            return Ok(created(views::user(&ctx, &site, existing, Expand::default())));
+            return Ok(created(views::user(
+                &ctx,
+                &site,
+                existing,
+                Expand::default(),
+            )));
         }
         return Err(ApiError::bad_request(
             "User could not be created: the user already exists but does not have access to Jira.",
@@ -232,7 +254,10 @@ fn created(user: jsm_proto::jira::User) -> Response {
 }
 
 pub async fn delete_user(ctx: Ctx) -> Result<Response, ApiError> {
-    let me = ctx.require(|p| p.site_admin, "Only site administrators can remove users.")?;
+    let me = ctx.require(
+        |p| p.site_admin,
+        "Only site administrators can remove users.",
+    )?;
     let mut site = ctx.emu.site_mut();
     let key = named_account(&ctx, &site)?;
     if !site.account(key).site_access {

@@ -5,14 +5,17 @@ use jsm_proto::jira::AccountType;
 use jsm_proto::jsm::{AccountIds, NewCustomer};
 
 use super::{desks, staff};
-use crate::http::{self as h, jsm_page, ApiError, Body, Ctx, PageArgs};
+use crate::http::{self as h, ApiError, Body, Ctx, PageArgs, jsm_page};
 use crate::routes::views;
-use crate::site::{valid_email, AccountKey, DeskAccess, NewAccount, Site};
+use crate::site::{AccountKey, DeskAccess, NewAccount, Site, valid_email};
 
 const STAFF_ONLY: &str = "You do not have permission to manage the customers of this service desk.";
 
 pub async fn create(ctx: Ctx, Body(body): Body<NewCustomer>) -> Result<Response, ApiError> {
-    ctx.require(|p| p.jira_admin, "You must have Jira administrator rights to create customers.")?;
+    ctx.require(
+        |p| p.jira_admin,
+        "You must have Jira administrator rights to create customers.",
+    )?;
     let strict = ctx.params.flag("strictConflictStatusCode", false)?;
     let email = body.email.trim();
     if !valid_email(email) {
@@ -34,9 +37,16 @@ pub async fn create(ctx: Ctx, Body(body): Body<NewCustomer>) -> Result<Response,
     if let Some(existing) = site.find_by_email(email) {
         if site.account(existing).account_type != AccountType::Customer {
             // An Atlassian account already owns the email: the customer is that account.
-            return Ok(h::json(StatusCode::CREATED, &views::customer(&ctx, &site, existing)));
+            return Ok(h::json(
+                StatusCode::CREATED,
+                &views::customer(&ctx, &site, existing),
+            ));
         }
-        let status = if strict { StatusCode::CONFLICT } else { StatusCode::BAD_REQUEST };
+        let status = if strict {
+            StatusCode::CONFLICT
+        } else {
+            StatusCode::BAD_REQUEST
+        };
         return Err(ApiError::new(
             status,
             format!("An account already exists for this email: {email}"),
@@ -52,7 +62,10 @@ pub async fn create(ctx: Ctx, Body(body): Body<NewCustomer>) -> Result<Response,
         },
         ctx.emu.now(),
     );
-    Ok(h::json(StatusCode::CREATED, &views::customer(&ctx, &site, key)))
+    Ok(h::json(
+        StatusCode::CREATED,
+        &views::customer(&ctx, &site, key),
+    ))
 }
 
 pub async fn list(ctx: Ctx, Path(id): Path<String>) -> Result<Response, ApiError> {
@@ -79,7 +92,10 @@ pub async fn list(ctx: Ctx, Path(id): Path<String>) -> Result<Response, ApiError
 /// Resolves account ids; unknown ones (and any legacy usernames) are returned separately.
 pub fn resolve(site: &Site, body: &AccountIds) -> Result<(Vec<AccountKey>, Vec<String>), ApiError> {
     if body.account_ids.is_empty() && body.usernames.is_empty() {
-        return Err(ApiError::bad_request("You must specify at least one accountId.").key("sd.error.accountids.empty"));
+        return Err(
+            ApiError::bad_request("You must specify at least one accountId.")
+                .key("sd.error.accountids.empty"),
+        );
     }
     let mut known = Vec::new();
     let mut unknown: Vec<String> = body.usernames.clone();
@@ -104,7 +120,11 @@ pub fn partial(unknown: Vec<String>) -> Result<Response, ApiError> {
     .key("sd.error.users.unknown"))
 }
 
-pub async fn add(ctx: Ctx, Path(id): Path<String>, Body(body): Body<AccountIds>) -> Result<Response, ApiError> {
+pub async fn add(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Body(body): Body<AccountIds>,
+) -> Result<Response, ApiError> {
     ctx.require(staff, STAFF_ONLY)?;
     let mut site = ctx.emu.site_mut();
     let desk = desks::find(&ctx, &site, &id)?;
@@ -113,7 +133,11 @@ pub async fn add(ctx: Ctx, Path(id): Path<String>, Body(body): Body<AccountIds>)
     partial(unknown)
 }
 
-pub async fn remove(ctx: Ctx, Path(id): Path<String>, Body(body): Body<AccountIds>) -> Result<Response, ApiError> {
+pub async fn remove(
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Body(body): Body<AccountIds>,
+) -> Result<Response, ApiError> {
     ctx.require_opt_in()?;
     ctx.require(staff, STAFF_ONLY)?;
     let mut site = ctx.emu.site_mut();

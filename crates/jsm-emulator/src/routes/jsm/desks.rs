@@ -4,7 +4,7 @@ use jsm_proto::jsm::{DateDto, SelfLink, ServiceDesk, SoftwareInfo};
 
 use super::staff;
 use crate::clock::{jira_time, to_datetime};
-use crate::http::{self as h, jsm_page, ApiError, Ctx, PageArgs};
+use crate::http::{self as h, ApiError, Ctx, PageArgs, jsm_page};
 use crate::site::Site;
 
 /// JSM's four-way date for an instant.
@@ -64,7 +64,9 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     ctx.account()?;
     let args = PageArgs::jsm(&ctx, 50, 100)?;
     let site = ctx.emu.site();
-    let visible: Vec<usize> = (0..site.desks.len()).filter(|i| can_see(&ctx, &site, *i)).collect();
+    let visible: Vec<usize> = (0..site.desks.len())
+        .filter(|i| can_see(&ctx, &site, *i))
+        .collect();
     let values = args
         .window(&visible)
         .iter()

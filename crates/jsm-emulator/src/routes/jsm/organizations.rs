@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::customers::{partial, resolve};
 use super::{desks, staff};
-use crate::http::{self as h, jsm_page, ApiError, Body, Ctx, PageArgs};
+use crate::http::{self as h, ApiError, Body, Ctx, PageArgs, jsm_page};
 use crate::routes::views;
 use crate::site::{self, AccountKey, Site};
 
@@ -33,7 +33,10 @@ fn find(ctx: &Ctx, site: &Site, ident: &str) -> Result<u32, ApiError> {
     };
     let id = ident.parse::<u32>().map_err(|_| missing())?;
     let org = site.organizations.get(&id).ok_or_else(missing)?;
-    let mine = ctx.caller.account.is_some_and(|me| org.members.contains(&me));
+    let mine = ctx
+        .caller
+        .account
+        .is_some_and(|me| org.members.contains(&me));
     if staff(&ctx.caller.perms) || mine {
         Ok(id)
     } else {
@@ -47,9 +50,13 @@ pub async fn list(ctx: Ctx) -> Result<Response, ApiError> {
     let site = ctx.emu.site();
     let member = match ctx.params.text("accountId") {
         Some(id) => {
-            ctx.require(staff, "Filtering organizations by accountId requires an agent licence.")?;
+            ctx.require(
+                staff,
+                "Filtering organizations by accountId requires an agent licence.",
+            )?;
             Some(site.find_account(id).ok_or_else(|| {
-                ApiError::not_found(format!("The user '{id}' does not exist.")).key("sd.error.user.not.found")
+                ApiError::not_found(format!("The user '{id}' does not exist."))
+                    .key("sd.error.user.not.found")
             })?)
         }
         None if staff(&ctx.caller.perms) => None,
@@ -117,7 +124,10 @@ pub async fn one(ctx: Ctx, Path(ident): Path<String>) -> Result<Response, ApiErr
 }
 
 pub async fn delete(ctx: Ctx, Path(ident): Path<String>) -> Result<Response, ApiError> {
-    ctx.require(|p| p.jira_admin, "You must have Jira administrator rights to delete organizations.")?;
+    ctx.require(
+        |p| p.jira_admin,
+        "You must have Jira administrator rights to delete organizations.",
+    )?;
     let mut site = ctx.emu.site_mut();
     let id = find(&ctx, &site, &ident)?;
     site.organizations.remove(&id);
@@ -137,7 +147,11 @@ pub async fn members(ctx: Ctx, Path(ident): Path<String>) -> Result<Response, Ap
         .get(&id)
         .map(|o| o.members.iter().copied().collect())
         .unwrap_or_default();
-    keys.sort_by(|a, b| site.account(*a).account_id.cmp(&site.account(*b).account_id));
+    keys.sort_by(|a, b| {
+        site.account(*a)
+            .account_id
+            .cmp(&site.account(*b).account_id)
+    });
     let values = args
         .window(&keys)
         .iter()
@@ -146,7 +160,11 @@ pub async fn members(ctx: Ctx, Path(ident): Path<String>) -> Result<Response, Ap
     Ok(h::ok(&jsm_page(&ctx, args, values, keys.len() as u64)))
 }
 
-pub async fn add_members(ctx: Ctx, Path(ident): Path<String>, Body(body): Body<AccountIds>) -> Result<Response, ApiError> {
+pub async fn add_members(
+    ctx: Ctx,
+    Path(ident): Path<String>,
+    Body(body): Body<AccountIds>,
+) -> Result<Response, ApiError> {
     ctx.require(staff, STAFF_ONLY)?;
     let mut site = ctx.emu.site_mut();
     let id = find(&ctx, &site, &ident)?;
@@ -201,7 +219,10 @@ fn organization_id(body: &OrganizationRefBody) -> Result<u32, ApiError> {
             .key("sd.organization.id.invalid")
     };
     match &body.organization_id {
-        Some(serde_json::Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(bad),
+        Some(serde_json::Value::Number(n)) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or_else(bad),
         Some(serde_json::Value::String(s)) => s.trim().parse().map_err(|_| bad()),
         _ => Err(bad()),
     }
