@@ -1,0 +1,182 @@
+//! The organizations admin API (managed accounts, directory suspend/restore/remove, directory groups) and the
+//! user-management lifecycle API (disable/enable an account).
+
+use jsm_proto::admin::{AdminMembership, AdminMessage, AdminUser, LifecycleMessage, NewAdminGroup};
+use reqwest::Method;
+
+use super::Change;
+use crate::error::{AuthReason, Credential, Error, Result};
+use crate::pager::{Pager, Shape};
+use crate::{Client, Request, Surface};
+
+/// Admin handler; see [`Client::admin`].
+#[derive(Debug)]
+pub struct AdminHandler<'c> {
+    client: &'c Client,
+}
+
+impl<'c> AdminHandler<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        Self { client }
+    }
+
+    fn org(&self) -> Result<&str> {
+        self.client
+            .inner
+            .admin
+            .as_ref()
+            .map(|a| a.org_id.as_str())
+            .ok_or(Error::Auth {
+                credential: Credential::AdminKey,
+                reason: AuthReason::Missing,
+            })
+    }
+
+    /// Managed accounts of the organization (cursor-paged). Needs an org admin key.
+    pub fn users(&self) -> Result<Pager<AdminUser>> {
+        let req = Request::new(
+            Method::GET,
+            Surface::Admin,
+            "/admin/v1/orgs/{}/users",
+            &[self.org()?],
+        );
+        Ok(Pager::new(
+            self.client.clone(),
+            req,
+            Shape::Cursor,
+            100,
+            |u: &AdminUser| u.account_id.clone(),
+        ))
+    }
+
+    /// The managed account with this email (the admin API shows emails the product APIs hide), scanning the list.
+    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<AdminUser>> {
+        use futures::TryStreamExt;
+        let mut stream = self.users()?.into_stream();
+        while let Some(u) = stream.try_next().await? {
+            if u.email
+                .as_deref()
+                .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            {
+                return Ok(Some(u));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Suspends the account's access to the organization (repeatable).
+    pub async fn suspend(&self, account_id: &str) -> Result<AdminMessage> {
+        let req = Request::new(
+            Method::POST,
+            Surface::Admin,
+            "/admin/v1/orgs/{}/directory/users/{}/suspend-access",
+            &[self.org()?, account_id],
+        )
+        .idempotent(true);
+        self.client.execute_json(&req).await
+    }
+
+    /// Restores a suspended account's access (repeatable).
+    pub async fn restore(&self, account_id: &str) -> Result<AdminMessage> {
+        let req = Request::new(
+            Method::POST,
+            Surface::Admin,
+            "/admin/v1/orgs/{}/directory/users/{}/restore-access",
+            &[self.org()?, account_id],
+        )
+        .idempotent(true);
+        self.client.execute_json(&req).await
+    }
+
+    /// Removes the account from the directory (product access and membership); 404 counts as done.
+    pub async fn remove_from_directory(&self, account_id: &str) -> Result<Change> {
+        let req = Request::new(
+            Method::DELETE,
+            Surface::Admin,
+            "/admin/v1/orgs/{}/directory/users/{}",
+            &[self.org()?, account_id],
+        );
+        match self.client.execute(&req).await {
+            Ok(_) => Ok(Change::Applied),
+            Err(e) if e.is_not_found() => Ok(Change::AlreadyApplied),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Creates a directory group (creation is eventual on Atlassian; not retried).
+    pub async fn create_group(
+        &self,
+        name: &str,
+        description: Option<&str>,
+    ) -> Result<AdminMessage> {
+        let body = NewAdminGroup {
+            name: name.to_string(),
+            description: description.map(str::to_string),
+        };
+        let req = Request::new(
+            Method::POST,
+            Surface::Admin,
+            "/admin/v1/orgs/{}/directory/groups",
+            &[self.org()?],
+        )
+        .json(&body)?;
+        self.client.execute_json(&req).await
+    }
+
+    /// Adds an account to a directory group (repeatable; SCIM-synced groups refuse).
+    pub async fn add_to_group(&self, group_id: &str, account_id: &str) -> Result<AdminMessage> {
+        let req = Request::new(
+            Method::POST,
+            Surface::Admin,
+            "/admin/v1/orgs/{}/directory/groups/{}/memberships",
+            &[self.org()?, group_id],
+        )
+        .json(&AdminMembership {
+            account_id: account_id.to_string(),
+        })?
+        .idempotent(true);
+        self.client.execute_json(&req).await
+    }
+
+    /// Removes an account from a directory group; 404 counts as done.
+    pub async fn remove_from_group(&self, group_id: &str, account_id: &str) -> Result<Change> {
+        let req = Request::new(
+            Method::DELETE,
+            Surface::Admin,
+            "/admin/v1/orgs/{}/directory/groups/{}/memberships/{}",
+            &[self.org()?, group_id, account_id],
+        );
+        match self.client.execute(&req).await {
+            Ok(_) => Ok(Change::Applied),
+            Err(e) if e.is_not_found() => Ok(Change::AlreadyApplied),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Disables a managed account (`/users/{id}/manage/lifecycle/disable`; repeatable).
+    pub async fn disable(&self, account_id: &str, message: Option<&str>) -> Result<()> {
+        let req = Request::new(
+            Method::POST,
+            Surface::Admin,
+            "/users/{}/manage/lifecycle/disable",
+            &[account_id],
+        )
+        .json(&LifecycleMessage {
+            message: message.map(str::to_string),
+        })?
+        .idempotent(true);
+        self.client.execute(&req).await.map(|_| ())
+    }
+
+    /// Re-enables a managed account (repeatable).
+    pub async fn enable(&self, account_id: &str) -> Result<()> {
+        let req = Request::new(
+            Method::POST,
+            Surface::Admin,
+            "/users/{}/manage/lifecycle/enable",
+            &[account_id],
+        )
+        .idempotent(true);
+        self.client.execute(&req).await.map(|_| ())
+    }
+}

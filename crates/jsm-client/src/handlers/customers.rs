@@ -1,0 +1,156 @@
+//! JSM customers: create (a duplicate email resolves to the existing account), list per desk, and add/remove
+//! desk membership (both idempotent on the server).
+
+use jsm_proto::jira::User;
+use jsm_proto::jsm::{AccountIds, Customer, CustomerLinks, NewCustomer};
+use reqwest::Method;
+
+use super::Created;
+use crate::error::{Error, Result};
+use crate::pager::{Pager, Shape};
+use crate::{Client, Request, Surface};
+
+/// Customers handler; see [`Client::customers`].
+#[derive(Debug)]
+pub struct CustomersHandler<'c> {
+    client: &'c Client,
+}
+
+pub(crate) fn desk_customers(
+    client: &Client,
+    desk_id: &str,
+    query: Option<&str>,
+) -> Pager<Customer> {
+    let req = Request::new(
+        Method::GET,
+        Surface::Product,
+        "/rest/servicedeskapi/servicedesk/{}/customer",
+        &[desk_id],
+    )
+    .query_opt("query", query)
+    .experimental();
+    Pager::new(client.clone(), req, Shape::Jsm, 50, |c: &Customer| {
+        c.account_id.clone()
+    })
+}
+
+fn customer_from_user(u: User) -> Customer {
+    Customer {
+        account_id: u.account_id,
+        email_address: u.email_address,
+        display_name: u.display_name,
+        active: u.active,
+        time_zone: u.time_zone,
+        links: CustomerLinks {
+            jira_rest: u.self_url,
+            ..CustomerLinks::default()
+        },
+    }
+}
+
+impl<'c> CustomersHandler<'c> {
+    pub(crate) fn new(client: &'c Client) -> Self {
+        Self { client }
+    }
+
+    /// `POST /customer?strictConflictStatusCode=true`. A 409 (or a 400 saying the email exists, which is also
+    /// what a retry after a lost answer sees) resolves to the existing account through user search, so the call
+    /// is safe to retry.
+    pub async fn create(&self, email: &str, display_name: &str) -> Result<Created<Customer>> {
+        let body = NewCustomer {
+            email: email.to_string(),
+            display_name: Some(display_name.to_string()),
+            full_name: None,
+        };
+        let req = Request::new(
+            Method::POST,
+            Surface::Product,
+            "/rest/servicedeskapi/customer",
+            &[],
+        )
+        .query("strictConflictStatusCode", true)
+        .json(&body)?
+        .idempotent(true);
+        match self.client.execute_json::<Customer>(&req).await {
+            Ok(c) => Ok(Created::New(c)),
+            Err(Error::Api {
+                status,
+                body,
+                request_id,
+                endpoint,
+            }) if status == 409
+                || (status == 400 && (body.mentions("exist") || body.mentions("already"))) =>
+            {
+                match self.find_existing(email).await? {
+                    Some(c) => Ok(Created::Existing(c)),
+                    None => Err(Error::Api {
+                        status,
+                        body,
+                        request_id,
+                        endpoint,
+                    }),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn find_existing(&self, email: &str) -> Result<Option<Customer>> {
+        let req = Request::new(
+            Method::GET,
+            Surface::Product,
+            "/rest/api/3/user/search",
+            &[],
+        )
+        .query("query", email)
+        .query("maxResults", 50);
+        let users: Vec<User> = self.client.execute_json(&req).await?;
+        Ok(users
+            .into_iter()
+            .find(|u| {
+                u.email_address
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(email))
+            })
+            .map(customer_from_user))
+    }
+
+    /// Customers of a desk (`GET /servicedesk/{id}/customer`, experimental), optionally filtered by `query`.
+    pub fn list(&self, desk_id: &str, query: Option<&str>) -> Pager<Customer> {
+        desk_customers(self.client, desk_id, query)
+    }
+
+    /// `POST /servicedesk/{id}/customer`: 204 also for accounts already on the desk.
+    pub async fn add_to_desk(&self, desk_id: &str, account_ids: &[String]) -> Result<()> {
+        let body = AccountIds {
+            account_ids: account_ids.to_vec(),
+            usernames: Vec::new(),
+        };
+        let req = Request::new(
+            Method::POST,
+            Surface::Product,
+            "/rest/servicedeskapi/servicedesk/{}/customer",
+            &[desk_id],
+        )
+        .json(&body)?
+        .idempotent(true);
+        self.client.execute(&req).await.map(|_| ())
+    }
+
+    /// `DELETE /servicedesk/{id}/customer` (experimental): 204 also for accounts not on the desk.
+    pub async fn remove_from_desk(&self, desk_id: &str, account_ids: &[String]) -> Result<()> {
+        let body = AccountIds {
+            account_ids: account_ids.to_vec(),
+            usernames: Vec::new(),
+        };
+        let req = Request::new(
+            Method::DELETE,
+            Surface::Product,
+            "/rest/servicedeskapi/servicedesk/{}/customer",
+            &[desk_id],
+        )
+        .json(&body)?
+        .experimental();
+        self.client.execute(&req).await.map(|_| ())
+    }
+}
