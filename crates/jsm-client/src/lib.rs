@@ -246,8 +246,8 @@ pub struct ClientBuilder {
     oauth: Option<OAuthConfig>,
     scim: Option<(String, SecretString)>,
     admin: Option<(String, SecretString)>,
-    timeout: Duration,
-    connect_timeout: Duration,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
     user_agent: String,
     max_concurrency: usize,
     retry: RetryConfig,
@@ -268,8 +268,8 @@ impl Default for ClientBuilder {
             oauth: None,
             scim: None,
             admin: None,
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(10),
+            timeout: Some(Duration::from_secs(30)),
+            connect_timeout: Some(Duration::from_secs(10)),
             user_agent: format!("jsm-client/{}", env!("CARGO_PKG_VERSION")),
             max_concurrency: 8,
             retry: RetryConfig::default(),
@@ -352,13 +352,21 @@ impl ClientBuilder {
 
     /// Whole-request timeout (default 30 s).
     pub fn timeout(mut self, d: Duration) -> Self {
-        self.timeout = d;
+        self.timeout = Some(d);
         self
     }
 
     /// Connect timeout (default 10 s).
     pub fn connect_timeout(mut self, d: Duration) -> Self {
-        self.connect_timeout = d;
+        self.connect_timeout = Some(d);
+        self
+    }
+
+    /// No request or connect timeout (tests under `tokio::time::pause`, where a pending timeout would be
+    /// auto-advanced while a real socket is still busy).
+    pub fn no_timeouts(mut self) -> Self {
+        self.timeout = None;
+        self.connect_timeout = None;
         self
     }
 
@@ -449,10 +457,14 @@ impl ClientBuilder {
             key,
         });
         let admin = self.admin.map(|(org_id, key)| AdminAuth { org_id, key });
-        let http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .user_agent(self.user_agent)
+        let mut http = reqwest::Client::builder().user_agent(self.user_agent);
+        if let Some(t) = self.timeout {
+            http = http.timeout(t);
+        }
+        if let Some(t) = self.connect_timeout {
+            http = http.connect_timeout(t);
+        }
+        let http = http
             .build()
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
         let jitter = self

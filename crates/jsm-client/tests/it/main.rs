@@ -1,0 +1,8 @@
+//! The one integration-test binary of jsm-client: wiremock tests per rule and per handler, plus tests against the
+//! real emulator (through jsm-testkit).
+
+mod common;
+mod handlers;
+mod pager;
+mod retry;
+mod secrets;
