@@ -188,9 +188,8 @@ async fn pipeline(
         HeaderValue::from_static("no-cache, no-store, no-transform"),
     );
     if let Some(id) = caller_id {
-        let encoded =
-            percent_encoding::utf8_percent_encode(&id, percent_encoding::NON_ALPHANUMERIC);
-        if let Ok(v) = HeaderValue::from_str(&encoded.to_string()) {
+        let encoded: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        if let Ok(v) = HeaderValue::from_str(&encoded) {
             headers.insert("x-aaccountid", v);
         }
         resp.extensions_mut().insert(CallerId(id));

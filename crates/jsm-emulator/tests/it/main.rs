@@ -1,0 +1,12 @@
+//! Integration tests: a real emulator on a loopback port, driven over HTTP. One binary for the crate (each
+//! extra test binary is another link on a 2-core machine); one module per area.
+
+mod support;
+
+mod auth_privacy;
+mod bad_input;
+mod control;
+mod jira_groups;
+mod jira_users;
+mod jsm;
+mod limits_faults;
