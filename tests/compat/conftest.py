@@ -161,13 +161,26 @@ class Control:
     def state(self) -> "StateView":
         return StateView(self._call("GET", "/state").json())
 
-    def requests_log(self) -> list[dict]:
-        data = self._call("GET", "/requests").json()
-        if isinstance(data, dict):  # tolerate {"requests":[...]} / {"entries":[...]}
-            for key in ("requests", "entries", "values", "items"):
-                if isinstance(data.get(key), list):
-                    return data[key]
-        return data
+    def requests_log(self, since: int = 0) -> list[dict]:
+        """Request-log entries numbered above ``since`` (oldest first), all pages."""
+        out: list[dict] = []
+        while True:
+            resp = self.session.get(
+                self.base_url + "/_emulator/requests",
+                params={"since": since, "limit": 1000},
+                timeout=HTTP_TIMEOUT_S,
+            )
+            assert resp.status_code == 200, resp.text[:300]
+            page = resp.json()
+            out.extend(page)
+            if len(page) < 1000:
+                return out
+            since = int(page[-1]["seq"])
+
+    def log_mark(self) -> int:
+        """The sequence number of the newest logged request (0 if none)."""
+        entries = self.requests_log()
+        return int(entries[-1]["seq"]) if entries else 0
 
 
 # --------------------------------------------------------------------------
@@ -198,6 +211,7 @@ class Account:
     email: str | None
     email_visible: bool
     active: bool
+    site_access: bool  # false once DELETE /user removed the account from the site
     raw: dict
 
 
@@ -247,10 +261,13 @@ class StateView:
     # ---- field mapping ----
     @staticmethod
     def _account(a: dict) -> Account:
-        email = _first(a, "emailAddress", "email")
-        visibility = _first(a, "emailVisibility", "emailVisible", "email_visible", "hideEmail")
-        if isinstance(visibility, bool):
-            visible = visibility if "hideEmail" not in a else not visibility
+        email = _first(a, "email", "emailAddress")
+        hidden = _first(a, "emailHidden", "hideEmail")
+        visibility = _first(a, "emailVisibility", "emailVisible")
+        if isinstance(hidden, bool):
+            visible = not hidden
+        elif isinstance(visibility, bool):
+            visible = visibility
         elif isinstance(visibility, str):
             visible = visibility.lower() in ("public", "visible", "anyone", "true")
         else:
@@ -266,6 +283,7 @@ class StateView:
             email=email,
             email_visible=visible,
             active=bool(active),
+            site_access=bool(_first(a, "siteAccess", default=True)),
             raw=a,
         )
 

@@ -153,11 +153,26 @@ class Lookup:
 class OpenApiSpec:
     """One OpenAPI 3.0 document, ready to validate response bodies."""
 
-    def __init__(self, document: dict, name: str):
+    def __init__(self, document: dict, name: str, extra_required: dict[str, list[str]] | None = None):
+        """``extra_required``: component name -> properties to treat as required.
+
+        Atlassian's schemas mark almost nothing as required, so a response that
+        drops a field every real response carries would still validate.  Callers
+        can tighten named components with what real clients depend on.
+        """
         self.name = name
         self.raw = document
         self.base_uri = f"urn:jsmctl-compat:{name}"
-        converted = {"components": openapi_to_jsonschema(document.get("components", {}))}
+        components = openapi_to_jsonschema(document.get("components", {}))
+        for component, props in (extra_required or {}).items():
+            schema = components.get("schemas", {}).get(component)
+            if schema is None:
+                raise KeyError(f"{name}: no component schema {component!r} to tighten")
+            unknown = set(props) - set(schema.get("properties", {}))
+            if unknown:
+                raise KeyError(f"{name}: {component} has no properties {sorted(unknown)}")
+            schema["required"] = sorted(set(schema.get("required", [])) | set(props))
+        converted = {"components": components}
         resource = Resource.from_contents(converted, default_specification=DRAFT4)
         self.registry = Registry().with_resource(self.base_uri, resource)
         self.paths: dict = document.get("paths", {})
@@ -168,10 +183,15 @@ class OpenApiSpec:
         ]
 
     @classmethod
-    def load(cls, path: Path | str, name: str | None = None) -> "OpenApiSpec":
+    def load(
+        cls,
+        path: Path | str,
+        name: str | None = None,
+        extra_required: dict[str, list[str]] | None = None,
+    ) -> "OpenApiSpec":
         path = Path(path)
         with path.open(encoding="utf-8") as fh:
-            return cls(json.load(fh), name or path.stem)
+            return cls(json.load(fh), name or path.stem, extra_required)
 
     # -- lookup ---------------------------------------------------------------
 

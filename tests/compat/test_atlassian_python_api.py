@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from atlassian import Jira, ServiceDesk
@@ -64,13 +65,6 @@ def status_of(excinfo: pytest.ExceptionInfo) -> int | None:
 # --------------------------------------------------------------------------
 
 
-def test_client_really_uses_the_cloud_branch(jira: Jira) -> None:
-    # Guards the premise of the group tests below: with "atlassian.net" in the
-    # URL, add_user_to_group sends {"accountId": ...} (Cloud), not {"name": ...}.
-    assert "atlassian.net" in jira.url
-    assert jira.cloud is True
-
-
 def test_user_by_account_id(jira: Jira, demo: DemoFacts) -> None:
     agent = demo.agent
     user = jira.user(account_id=agent.account_id)
@@ -79,7 +73,7 @@ def test_user_by_account_id(jira: Jira, demo: DemoFacts) -> None:
     assert user["displayName"] == agent.display_name
     assert user["accountType"] == "atlassian"
     assert user["active"] is True
-    assert agent.account_id in user["self"]
+    assert parse_qs(urlsplit(user["self"]).query)["accountId"] == [agent.account_id]
     assert user.get("emailAddress") == agent.email
 
 
@@ -236,10 +230,17 @@ def test_remove_user_from_group(jira: Jira, demo: DemoFacts, fresh) -> None:
     jira.create_group(name)
     jira.add_user_to_group(group_name=name, account_id=demo.agent.account_id)
     jira.add_user_to_group(group_name=name, account_id=demo.other_agent.account_id)
+    mark = fresh.log_mark()
     jira.remove_user_from_group(group_name=name, account_id=demo.agent.account_id)
     members = jira.get_all_users_from_group(name)
     assert ids_of(members["values"]) == [demo.other_agent.account_id]
     assert name not in [g["name"] for g in jira.get_user_groups(account_id=demo.agent.account_id)]
+    # The client took its Cloud branch ("atlassian.net" in the URL): accountId, not username.
+    delete = [e for e in fresh.requests_log(mark) if e["method"] == "DELETE"]
+    assert len(delete) == 1 and delete[0]["status"] == 200, delete
+    assert delete[0]["path"] == CLOUD_PREFIX + "/rest/api/2/group/user"
+    query = parse_qs(delete[0]["query"])
+    assert query["accountId"] == [demo.agent.account_id] and "username" not in query
 
 
 def test_remove_user_from_seeded_group(jira: Jira, demo: DemoFacts, fresh) -> None:
@@ -433,6 +434,17 @@ def test_organization_desk_link_is_visible_in_state(sd: ServiceDesk, demo: DemoF
     assert org["id"] in fresh.state().desk(desk).organization_ids
 
 
+def test_delete_organization_detaches_it_from_desks(sd: ServiceDesk, demo: DemoFacts, fresh) -> None:
+    # "deleted even if still associated with desks": the desk must stop listing it.
+    org = sd.create_organization(unique("Compat Gone"))
+    desk = demo.open_desk.desk_id
+    sd.add_organization(desk, int(org["id"]))
+    assert org["id"] in [o["id"] for o in sd.get_organisations(desk)["values"]]
+    sd.delete_organization(org["id"])
+    assert org["id"] not in [o["id"] for o in sd.get_organisations(desk)["values"]]
+    assert org["id"] not in fresh.state().desk(desk).organization_ids
+
+
 def test_unknown_organization_error_message(sd: ServiceDesk) -> None:
     with pytest.raises(HTTPError) as excinfo:
         sd.get_organization("987654321")
@@ -450,24 +462,26 @@ def test_bad_token_is_401(base_url: str) -> None:
     with pytest.raises(HTTPError) as excinfo:
         client.myself()
     assert status_of(excinfo) == 401
+    # The client only reads a 401 body whose Content-Type is exactly
+    # "application/json;charset=UTF-8" (as Atlassian sends); otherwise it says
+    # "Unauthorized (401)". Seeing the server's message proves the header matches.
+    assert excinfo.value.response.headers["Content-Type"] == "application/json;charset=UTF-8"
+    assert "authenticated" in str(excinfo.value)
 
 
-def _user_requests(log: list[dict]) -> list[dict]:
-    out = []
-    for entry in log:
-        path = str(entry.get("path", "")).split("?", 1)[0]
-        if str(entry.get("method", "")).upper() == "GET" and (
-            path.endswith("/rest/api/2/user") or path.endswith("/rest/api/3/user")
-        ):
-            out.append(entry)
-    return out
+def _user_gets(entries: list[dict]) -> list[dict]:
+    return [
+        e for e in entries
+        if e["method"] == "GET" and e["path"] == CLOUD_PREFIX + "/rest/api/2/user"
+    ]
 
 
 def test_429_with_retry_after_is_retried_once(jira: Jira, demo: DemoFacts, fresh) -> None:
+    # The rule names the v3 path; the emulator normalises /rest/api/2 and the prefix.
     fresh.set_faults(
         [{"method": "GET", "path": "/rest/api/3/user", "status": 429, "retryAfter": 1, "times": 1}]
     )
-    before = len(_user_requests(fresh.requests_log()))
+    mark = fresh.log_mark()
     started = time.monotonic()
     user = jira.user(account_id=demo.agent.account_id)
     elapsed = time.monotonic() - started
@@ -476,7 +490,23 @@ def test_429_with_retry_after_is_retried_once(jira: Jira, demo: DemoFacts, fresh
     assert user["displayName"] == demo.agent.display_name
     assert elapsed >= 0.9, "the client should have slept for Retry-After: 1"
 
-    new = _user_requests(fresh.requests_log())[before:]
-    assert [int(e["status"]) for e in new] == [429, 200], new
+    calls = _user_gets(fresh.requests_log(mark))
+    assert [e["status"] for e in calls] == [429, 200], calls
+    assert all(parse_qs(e["query"])["accountId"] == [demo.agent.account_id] for e in calls)
     # times=1 means the rule is spent: a further call succeeds at once.
+    mark = fresh.log_mark()
     assert jira.user(account_id=demo.agent.account_id)["accountId"] == demo.agent.account_id
+    assert [e["status"] for e in _user_gets(fresh.requests_log(mark))] == [200]
+
+
+def test_two_429s_exhaust_the_single_retry(jira: Jira, demo: DemoFacts, fresh) -> None:
+    # atlassian-python-api retries a Retry-After 429 once only; the second 429 surfaces.
+    fresh.set_faults(
+        [{"method": "GET", "path": "/rest/api/3/user", "status": 429, "retryAfter": 1, "times": 2}]
+    )
+    mark = fresh.log_mark()
+    with pytest.raises(HTTPError) as excinfo:
+        jira.user(account_id=demo.agent.account_id)
+    assert status_of(excinfo) == 429
+    assert excinfo.value.response.headers.get("Retry-After") == "1"
+    assert [e["status"] for e in _user_gets(fresh.requests_log(mark))] == [429, 429]

@@ -125,6 +125,39 @@ def spec_dir() -> Path:
     )
 
 
+# Fields that every real Atlassian response carries and that real clients read
+# without a fallback (pycontribs' User() needs "self"; paging loops need the
+# paging fields).  The official schemas mark none of them as required, so a
+# response that dropped one would validate; these make the check catch it.
+# emailAddress, timeZone and locale stay optional: privacy can hide them.
+TIGHTEN = {
+    "jira": {
+        "User": ["self", "accountId", "accountType", "displayName", "active"],
+        "UserDetails": ["self", "accountId", "accountType", "displayName", "active"],
+        "GroupName": ["name", "groupId"],
+        "Group": ["name", "groupId", "self"],
+        "GroupDetails": ["name", "groupId"],
+        "FoundGroups": ["groups", "total", "header"],
+        "FoundGroup": ["name", "groupId"],
+        "PageBeanUser": ["startAt", "maxResults", "isLast", "values"],
+        "PageBeanUserDetails": ["startAt", "maxResults", "isLast", "values"],
+        "PageBeanGroupDetails": ["startAt", "maxResults", "isLast", "values"],
+        "ApplicationRole": ["key", "name"],
+        "ServerInformation": ["baseUrl", "version", "versionNumbers", "deploymentType"],
+        "ErrorCollection": ["errorMessages", "errors"],
+    },
+    "jsm": {
+        "UserDTO": ["accountId", "displayName", "active", "_links"],
+        "OrganizationDTO": ["id", "name", "_links"],
+        "ServiceDeskDTO": ["id", "projectId", "projectName", "projectKey", "_links"],
+        "PagedDTOUserDTO": ["size", "start", "limit", "isLastPage", "values", "_links"],
+        "PagedDTOOrganizationDTO": ["size", "start", "limit", "isLastPage", "values", "_links"],
+        "PagedDTOServiceDeskDTO": ["size", "start", "limit", "isLastPage", "values", "_links"],
+        "ErrorResponse": ["errorMessage"],
+    },
+}
+
+
 @pytest.fixture(scope="session")
 def specs() -> dict[str, OpenApiSpec]:
     error = directory = None
@@ -134,7 +167,9 @@ def specs() -> dict[str, OpenApiSpec]:
         error = str(exc)
     if error is not None:
         pytest.fail(error, pytrace=False)
-    return {api: OpenApiSpec.load(directory / name, api) for api, name in SPEC_FILES.items()}
+    return {
+        api: OpenApiSpec.load(directory / name, api, TIGHTEN[api]) for api, name in SPEC_FILES.items()
+    }
 
 
 # --------------------------------------------------------------------------
@@ -159,6 +194,8 @@ class Case:
     experimental_header: bool = True  # JSM only: send X-ExperimentalApi: opt-in
     setup: Callable[["Http", Ctx], None] | None = None  # may add keys to ctx
     mutates: bool = False
+    # Optional semantic check on the parsed body: returns True when it holds.
+    check: Callable[[Any, Ctx], bool] | None = None
 
     @property
     def id(self) -> str:
@@ -261,14 +298,20 @@ CASES: list[Case] = [
     # ---------------- Jira: users ----------------
     C(J, "GET", "/user", 200, "agent", params={"accountId": "{agent_id}"}),
     C(J, "GET", "/user", 200, "expand-groups-roles",
-      params={"accountId": "{agent_id}", "expand": "groups,applicationRoles"}),
-    C(J, "GET", "/user", 200, "hidden-email", params={"accountId": "{hidden_agent_id}"}),
-    C(J, "GET", "/user", 200, "customer", params={"accountId": "{customer_id}"}),
+      params={"accountId": "{agent_id}", "expand": "groups,applicationRoles"},
+      check=lambda b, ctx: AGENTS_GROUP in [g["name"] for g in b["groups"]["items"]]
+      and "items" in b["applicationRoles"]),
+    C(J, "GET", "/user", 200, "hidden-email", params={"accountId": "{hidden_agent_id}"},
+      check=lambda b, ctx: "emailAddress" not in b or b["emailAddress"] in (None, "")),
+    C(J, "GET", "/user", 200, "customer", params={"accountId": "{customer_id}"},
+      check=lambda b, ctx: b["accountType"] == "customer"),
     C(J, "GET", "/user", 404, "unknown-account", params={"accountId": MISSING_ACCOUNT}),
     C(J, "GET", "/user", 401, "no-auth", params={"accountId": "{agent_id}"}, auth="none"),
     C(J, "GET", "/user", 401, "bad-token", params={"accountId": "{agent_id}"}, auth="bad"),
     C(J, "POST", "/user", 201, "new-user", mutates=True,
-      body={"emailAddress": "new-{unique}@example.com", "products": ["jira-servicedesk"]}),
+      body={"emailAddress": "new-{unique}@example.com", "products": ["jira-servicedesk"]},
+      check=lambda b, ctx: b["emailAddress"] == f"new-{ctx['unique']}@example.com"
+      and b["accountType"] == "atlassian"),
     C(J, "POST", "/user", 400, "no-products", mutates=True,
       body={"emailAddress": "new-{unique}@example.com"}),
     C(J, "POST", "/user", 400, "no-email", mutates=True, body={"products": []}),
@@ -288,22 +331,29 @@ CASES: list[Case] = [
     C(J, "GET", "/myself", 401, "no-auth", auth="none"),
     C(J, "GET", "/serverInfo", 200, "admin"),
     C(J, "GET", "/user/search", 200, "query", params={"query": "{agent_first_name}"}),
-    C(J, "GET", "/user/search", 200, "account-id", params={"accountId": "{agent_id}"}),
+    C(J, "GET", "/user/search", 200, "account-id", params={"accountId": "{agent_id}"},
+      check=lambda b, ctx: [u["accountId"] for u in b] == [ctx["agent_id"]]),
     C(J, "GET", "/user/search", 200, "paged",
       params={"query": "a", "startAt": "2", "maxResults": "3"}),
     C(J, "GET", "/user/search", 400, "no-query"),
     C(J, "GET", "/user/search", 400, "query-and-account-id",
       params={"query": "a", "accountId": "{agent_id}"}),
-    C(J, "GET", "/user/search", 401, "no-auth", params={"query": "a"}, auth="none"),
+    # "Anonymous calls ... return empty search results" (findUsers description), not 401.
+    C(J, "GET", "/user/search", 200, "anonymous-is-empty", params={"query": "a"}, auth="none",
+      check=lambda body, ctx: body == []),
     C(J, "GET", "/users/search", 200, "first-page"),
-    C(J, "GET", "/users/search", 200, "paged", params={"startAt": "10", "maxResults": "5"}),
+    C(J, "GET", "/users/search", 200, "paged", params={"startAt": "10", "maxResults": "5"},
+      check=lambda b, ctx: len(b) == 5),
     C(J, "GET", "/users", 200, "first-page", params={"maxResults": "20"}),
     C(J, "GET", "/user/bulk", 200, "two-accounts",
-      params=[("accountId", "{agent_id}"), ("accountId", "{customer_id}")]),
+      params=[("accountId", "{agent_id}"), ("accountId", "{customer_id}")],
+      check=lambda b, ctx: sorted(u["accountId"] for u in b["values"])
+      == sorted([ctx["agent_id"], ctx["customer_id"]])),
     C(J, "GET", "/user/bulk", 400, "no-account-id"),
     C(J, "GET", "/user/bulk", 401, "no-auth", params={"accountId": "{agent_id}"}, auth="none"),
     # ---------------- Jira: groups ----------------
-    C(J, "POST", "/group", 201, "new", mutates=True, body={"name": "conf-{unique}"}),
+    C(J, "POST", "/group", 201, "new", mutates=True, body={"name": "conf-{unique}"},
+      check=lambda b, ctx: b["name"] == f"conf-{ctx['unique']}" and b["groupId"]),
     C(J, "POST", "/group", 400, "no-name", mutates=True, body={}),
     C(J, "POST", "/group", 400, "name-in-use", mutates=True, body={"name": JIRA_ADMINS_GROUP}),
     C(J, "POST", "/group", 403, "by-agent", mutates=True, auth="agent", body={"name": "conf-{unique}"}),
@@ -317,7 +367,8 @@ CASES: list[Case] = [
       params={"groupname": "{new_group}"}),
     C(J, "DELETE", "/group", 404, "unknown", mutates=True, params={"groupname": "nope-{unique}"}),
     C(J, "GET", "/group", 200, "expand-users",
-      params={"groupname": AGENTS_GROUP, "expand": "users"}),
+      params={"groupname": AGENTS_GROUP, "expand": "users"},
+      check=lambda b, ctx: len(b["users"]["items"]) == min(50, b["users"]["size"]) > 0),
     C(J, "GET", "/group", 200, "by-id", params=lambda ctx: {"groupId": ctx["agents_group_id"]}),
     C(J, "GET", "/group", 400, "no-group"),
     C(J, "GET", "/group", 404, "unknown", params={"groupname": "nope-{unique}"}),
@@ -326,7 +377,9 @@ CASES: list[Case] = [
     C(J, "GET", "/group/bulk", 401, "no-auth", auth="none"),
     C(J, "GET", "/group/member", 200, "by-name", params={"groupname": AGENTS_GROUP}),
     C(J, "GET", "/group/member", 200, "by-id-paged",
-      params=lambda ctx: {"groupId": ctx["agents_group_id"], "startAt": "2", "maxResults": "3"}),
+      params=lambda ctx: {"groupId": ctx["agents_group_id"], "startAt": "2", "maxResults": "3"},
+      check=lambda b, ctx: b["startAt"] == 2 and len(b["values"]) == 3
+      and "startAt=5" in b["nextPage"] and b["isLast"] is False),
     C(J, "GET", "/group/member", 200, "python-bool",
       params={"groupname": AGENTS_GROUP, "includeInactiveUsers": "False"}),
     C(J, "GET", "/group/member", 400, "no-group"),
@@ -351,18 +404,21 @@ CASES: list[Case] = [
       params={"groupname": AGENTS_GROUP, "accountId": "{other_agent_id}"}),
     C(J, "DELETE", "/group/user", 404, "unknown-group", mutates=True,
       params={"groupname": "nope-{unique}", "accountId": "{agent_id}"}),
-    C(J, "GET", "/groups/picker", 200, "query", params={"query": "jira"}),
+    C(J, "GET", "/groups/picker", 200, "query", params={"query": "jira"},
+      check=lambda b, ctx: b["groups"] and all("jira" in g["name"] for g in b["groups"])),
     C(J, "GET", "/groups/picker", 200, "all"),
     C(J, "GET", "/applicationrole", 200, "all"),
     C(J, "GET", "/applicationrole", 401, "no-auth", auth="none"),
     C(J, "GET", "/applicationrole/{key}", 200, "servicedesk",
-      path="/applicationrole/jira-servicedesk"),
+      path="/applicationrole/jira-servicedesk",
+      check=lambda b, ctx: b["key"] == "jira-servicedesk"),
     C(J, "GET", "/applicationrole/{key}", 404, "unknown", path="/applicationrole/nope-{unique}"),
     # ---------------- JSM: customers and desks ----------------
     C(S, "POST", "/customer", 201, "display-name", mutates=True,
       body={"displayName": "Conf Customer", "email": "c-{unique}@customers.example.com"}),
     C(S, "POST", "/customer", 201, "deprecated-full-name", mutates=True,
-      body={"fullName": "Conf Customer", "email": "c-{unique}@customers.example.com"}),
+      body={"fullName": "Conf Customer", "email": "c-{unique}@customers.example.com"},
+      check=lambda b, ctx: b["displayName"] == "Conf Customer"),
     C(S, "POST", "/customer", 400, "duplicate-email", mutates=True, setup=existing_customer_email,
       body={"displayName": "Again", "email": "{dup_email}"}),
     C(S, "POST", "/customer", 409, "duplicate-email-strict", mutates=True,
@@ -375,9 +431,11 @@ CASES: list[Case] = [
     C(S, "POST", "/customer", 401, "no-auth", auth="none",
       body={"displayName": "X", "email": "c-{unique}@customers.example.com"}),
     C(S, "GET", "/servicedesk", 200, "all"),
-    C(S, "GET", "/servicedesk", 200, "paged", params={"start": "1", "limit": "1"}),
+    C(S, "GET", "/servicedesk", 200, "paged", params={"start": "1", "limit": "1"},
+      check=lambda b, ctx: b["start"] == 1 and b["size"] == 1 == len(b["values"])),
     C(S, "GET", "/servicedesk", 401, "no-auth", auth="none"),
-    C(S, "GET", "/servicedesk/{serviceDeskId}", 200, "closed", path="/servicedesk/{closed_desk}"),
+    C(S, "GET", "/servicedesk/{serviceDeskId}", 200, "closed", path="/servicedesk/{closed_desk}",
+      check=lambda b, ctx: b["id"] == ctx["closed_desk"]),
     C(S, "GET", "/servicedesk/{serviceDeskId}", 404, "unknown", path=f"/servicedesk/{MISSING_ID}"),
     C(S, "GET", "/servicedesk/{serviceDeskId}", 401, "no-auth", auth="none",
       path="/servicedesk/{closed_desk}"),
@@ -385,7 +443,8 @@ CASES: list[Case] = [
     C(S, "GET", "/servicedesk/{serviceDeskId}/customer", 200, "closed",
       path="/servicedesk/{closed_desk}/customer"),
     C(S, "GET", "/servicedesk/{serviceDeskId}/customer", 200, "paged-query",
-      path="/servicedesk/{closed_desk}/customer", params={"query": "a", "start": "1", "limit": "2"}),
+      path="/servicedesk/{closed_desk}/customer", params={"query": "a", "start": "1", "limit": "2"},
+      check=lambda b, ctx: b["start"] == 1 and b["size"] == len(b["values"]) <= 2),
     C(S, "GET", "/servicedesk/{serviceDeskId}/customer", 412, "no-experimental-header",
       path="/servicedesk/{closed_desk}/customer", experimental_header=False),
     C(S, "GET", "/servicedesk/{serviceDeskId}/customer", 404, "unknown-desk",
@@ -418,7 +477,8 @@ CASES: list[Case] = [
     C(S, "POST", "/organization", 201, "new", mutates=True, body={"name": "Conf Org {unique}"}),
     C(S, "POST", "/organization", 400, "no-name", mutates=True, body={}),
     C(S, "POST", "/organization", 400, "empty-name", mutates=True, body={"name": ""}),
-    C(S, "GET", "/organization/{organizationId}", 200, "seeded", path="/organization/{org_id}"),
+    C(S, "GET", "/organization/{organizationId}", 200, "seeded", path="/organization/{org_id}",
+      check=lambda b, ctx: b["id"] == ctx["org_id"]),
     C(S, "GET", "/organization/{organizationId}", 404, "unknown", path=f"/organization/{MISSING_ID}"),
     C(S, "DELETE", "/organization/{organizationId}", 204, "new", mutates=True, setup=new_org,
       path="/organization/{new_org}"),
@@ -581,10 +641,15 @@ def test_response_conforms(case: Case, specs, base_url, control, demo, auths) ->
             control.reset("demo")
 
     shown = json.dumps(out.body)[:600] if out.body is not None else out.raw[:300]
+    if os.environ.get("COMPAT_DUMP"):
+        with open(os.environ["COMPAT_DUMP"], "a", encoding="utf-8") as fh:
+            fh.write(f"### {case.id} -> {out.status} {out.content_type}\n{json.dumps(out.body)[:1500]}\n")
     assert out.status == case.status, (
         f"{case.method} {case.full_template} ({case.label}): expected {case.status} like real "
         f"Atlassian, got {out.status}; body: {shown}"
     )
+    if case.check is not None:
+        assert case.check(out.body, ctx), f"semantic check failed for {case.id}; body: {shown}"
     problems = conformance_problems(case, spec, out)
     assert not problems, (
         f"{case.method} {case.full_template} -> {out.status} does not conform:\n  "
@@ -623,6 +688,29 @@ def test_case_statuses_are_documented_or_allowed(specs) -> None:
     assert not bad, f"cases expecting undocumented statuses: {bad}"
 
 
+@pytest.mark.parametrize("prefix", ["", "/atlassian.net", "/ex/jira/0f1e2d3c-cloud-id", "/jira"])
+@pytest.mark.parametrize("version", ["2", "3", "latest"])
+def test_prefix_and_version_aliases(specs, base_url, admin_token, demo, prefix, version) -> None:
+    """Real clients use /rest/api/2, 3 and latest, under arbitrary path prefixes."""
+    resp = requests.get(
+        f"{base_url}{prefix}/rest/api/{version}/myself",
+        auth=(ADMIN_EMAIL, admin_token),
+        headers={"Accept": "application/json"},
+        timeout=15,
+    )
+    assert resp.status_code == 200, resp.text[:300]
+    body = resp.json()
+    assert body["accountId"] == demo.admin_id
+    assert specs["jira"].check_response(JIRA_PREFIX + "/myself", "GET", 200, body, has_body=True) == []
+    jsm = requests.get(
+        f"{base_url}{prefix}/rest/servicedeskapi/servicedesk/{demo.closed_desk.desk_id}",
+        auth=(ADMIN_EMAIL, admin_token),
+        timeout=15,
+    )
+    assert jsm.status_code == 200, jsm.text[:300]
+    assert jsm.json()["id"] == demo.closed_desk.desk_id
+
+
 # --------------------------------------------------------------------------
 # Self-tests: the validator can fail
 # --------------------------------------------------------------------------
@@ -653,6 +741,10 @@ def test_validator_rejects_mutated_jira_user(specs, base_url, admin_token, demo)
 
     extra = dict(real, extraField=1)
     assert spec.check_response(tpl, "GET", 200, extra, has_body=True), "User forbids extra fields"
+
+    missing = {k: v for k, v in real.items() if k != "self"}
+    errors = spec.check_response(tpl, "GET", 200, missing, has_body=True)
+    assert any("'self' is a required property" in e for e in errors), errors
 
     bad_enum = dict(real, accountType="robot")
     assert spec.check_response(tpl, "GET", 200, bad_enum, has_body=True)
