@@ -248,6 +248,7 @@ pub struct ClientBuilder {
     admin: Option<(String, SecretString)>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
+    pool_idle_timeout: Option<Duration>,
     user_agent: String,
     max_concurrency: usize,
     retry: RetryConfig,
@@ -270,6 +271,7 @@ impl Default for ClientBuilder {
             admin: None,
             timeout: Some(Duration::from_secs(30)),
             connect_timeout: Some(Duration::from_secs(10)),
+            pool_idle_timeout: Some(Duration::from_secs(90)),
             user_agent: format!("jsm-client/{}", env!("CARGO_PKG_VERSION")),
             max_concurrency: 8,
             retry: RetryConfig::default(),
@@ -362,11 +364,12 @@ impl ClientBuilder {
         self
     }
 
-    /// No request or connect timeout (tests under `tokio::time::pause`, where a pending timeout would be
-    /// auto-advanced while a real socket is still busy).
+    /// No request, connect or idle-connection timeout (tests under `tokio::time::pause`, where any pending timer
+    /// would be auto-advanced to while a real socket is still busy).
     pub fn no_timeouts(mut self) -> Self {
         self.timeout = None;
         self.connect_timeout = None;
+        self.pool_idle_timeout = None;
         self
     }
 
@@ -457,7 +460,9 @@ impl ClientBuilder {
             key,
         });
         let admin = self.admin.map(|(org_id, key)| AdminAuth { org_id, key });
-        let mut http = reqwest::Client::builder().user_agent(self.user_agent);
+        let mut http = reqwest::Client::builder()
+            .user_agent(self.user_agent)
+            .pool_idle_timeout(self.pool_idle_timeout);
         if let Some(t) = self.timeout {
             http = http.timeout(t);
         }

@@ -1,6 +1,7 @@
 //! Jira platform users: get, create, delete, search (with `user/search`'s 1000 ceiling made explicit), list all,
 //! and lookup by email when the email may be hidden.
 
+use futures::TryStreamExt;
 use jsm_proto::jira::{GroupName, NewUser, User};
 use reqwest::Method;
 
@@ -131,18 +132,16 @@ impl<'c> UsersHandler<'c> {
     /// SCIM directory (`userName eq`) and then the org admin API are asked, if configured; otherwise
     /// `Error::EmailHidden`. `Ok(None)` only when no account can match.
     pub async fn find_by_email(&self, email: &str) -> Result<Option<User>> {
-        let candidates = self
-            .search(email)
-            .max_restarts(1)
-            .page_size(100)
-            .max_pages(2)
-            .all()
-            .await;
-        let candidates = match candidates {
-            Ok(c) => c,
-            Err(Error::Truncated { .. }) => Vec::new(),
-            Err(e) => return Err(e),
-        };
+        // Candidates: a prefix search on the full email. A truncated listing still yielded real candidates.
+        let mut candidates = Vec::new();
+        let mut stream = self.search(email).page_size(100).max_pages(3).into_stream();
+        loop {
+            match stream.try_next().await {
+                Ok(Some(u)) => candidates.push(u),
+                Ok(None) | Err(Error::Truncated { .. }) => break,
+                Err(e) => return Err(e),
+            }
+        }
         if let Some(u) = candidates.iter().find(|u| {
             u.email_address
                 .as_deref()

@@ -1,1 +1,676 @@
+//! Wiremock tests per handler: the exact method, path, query, headers and body each operation sends, and how
+//! each turns Atlassian's answers (including the idempotency quirks) into results.
 
+use std::sync::Arc;
+
+use chrono::Duration as ChronoDuration;
+use futures::future::BoxFuture;
+use jsm_client::{
+    AuthReason, Change, Client, Credential, Error, GroupRef, MemoryTokenStore, OAuthConfig,
+    StoreError, TokenSet, TokenStore,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use wiremock::matchers::{body_json, body_partial_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{self, Recorder, catch_all, customer_json, epoch, user_json};
+
+#[tokio::test(start_paused = true)]
+async fn users_handler_sends_what_jira_expects() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/user"))
+        .and(query_param("accountId", "a1"))
+        .and(header(
+            "authorization",
+            "Basic YWRtaW5AZXhhbXBsZS5jb206czNjcjN0LWFwaS10b2tlbg==",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(user_json("a1", None)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/user"))
+        .and(body_json(
+            json!({"emailAddress": "n@example.com", "products": ["jira-servicedesk"]}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(user_json("n1", Some("n@example.com"))),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/rest/api/3/user"))
+        .and(query_param("accountId", "gone"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"errorMessages": ["no"], "errors": {}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/rest/api/3/user"))
+        .and(query_param("accountId", "a1"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/user/groups"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!([{"name": "g", "groupId": "gid"}])),
+        )
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let (client, _) = common::client(&server);
+    let u = client.users().get("a1").await.unwrap();
+    assert_eq!(
+        u.email_address, None,
+        "a hidden email is None, not an error"
+    );
+    assert_eq!(
+        client
+            .users()
+            .create("n@example.com", &["jira-servicedesk"])
+            .await
+            .unwrap()
+            .account_id,
+        "n1"
+    );
+    assert_eq!(client.users().delete("a1").await.unwrap(), Change::Applied);
+    assert_eq!(
+        client.users().delete("gone").await.unwrap(),
+        Change::AlreadyApplied
+    );
+    assert_eq!(
+        client.users().groups("a1").await.unwrap()[0]
+            .group_id
+            .as_deref(),
+        Some("gid")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn groups_create_resolves_a_name_in_use_and_membership_is_repeatable() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/group"))
+        .and(body_json(json!({"name": "power-users"})))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"errorMessages": ["A group with that name already exists."], "errors": {}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/group/bulk"))
+        .and(query_param("groupName", "power-users"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"startAt": 0, "maxResults": 50, "isLast": true, "total": 1,
+            "values": [{"name": "power-users", "groupId": "g-1"}]}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/rest/api/3/group/user"))
+        .and(query_param("groupId", "g-1"))
+        .and(query_param("accountId", "a1"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"errorMessages": ["User a1 is not a member of group power-users"], "errors": {}})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/group/user"))
+        .and(query_param("groupId", "g-1"))
+        .and(body_json(json!({"accountId": "a2"})))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"name": "power-users", "groupId": "g-1"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/rest/api/3/group"))
+        .and(query_param("groupId", "g-1"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let (client, _) = common::client(&server);
+    let created = client.groups().create("power-users").await.unwrap();
+    assert!(!created.is_new());
+    assert_eq!(created.get().group_id.as_deref(), Some("g-1"));
+    let g = GroupRef::id("g-1");
+    assert_eq!(
+        client.groups().add_member(&g, "a2").await.unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client.groups().remove_member(&g, "a1").await.unwrap(),
+        Change::AlreadyApplied
+    );
+    assert_eq!(client.groups().delete(&g).await.unwrap(), Change::Applied);
+}
+
+#[tokio::test(start_paused = true)]
+async fn customer_create_resolves_a_duplicate_to_the_existing_account() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/servicedeskapi/customer"))
+        .and(query_param("strictConflictStatusCode", "true"))
+        .and(body_json(
+            json!({"email": "fred@example.com", "displayName": "Fred"}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(409)
+                .set_body_json(json!({"errorMessage": "Customer already exists"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut existing = user_json("qm:1", Some("Fred@Example.com"));
+    existing["accountType"] = json!("customer");
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/user/search"))
+        .and(query_param("query", "fred@example.com"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!([user_json("other", None), existing])),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/servicedeskapi/customer"))
+        .and(body_partial_json(json!({"email": "new@example.com"})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(customer_json("qm:2")))
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let (client, _) = common::client(&server);
+    let c = client
+        .customers()
+        .create("fred@example.com", "Fred")
+        .await
+        .unwrap();
+    assert!(!c.is_new());
+    assert_eq!(c.get().account_id, "qm:1");
+    assert!(
+        client
+            .customers()
+            .create("new@example.com", "New")
+            .await
+            .unwrap()
+            .is_new()
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn desk_and_organization_membership_calls() {
+    let server = MockServer::start().await;
+    let ids = json!({"accountIds": ["qm:1", "qm:2"]});
+    Mock::given(method("POST"))
+        .and(path("/rest/servicedeskapi/servicedesk/7/customer"))
+        .and(body_json(ids.clone()))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/rest/servicedeskapi/servicedesk/7/customer"))
+        .and(header("X-ExperimentalApi", "opt-in"))
+        .and(body_json(ids.clone()))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/servicedeskapi/organization"))
+        .and(body_json(json!({"name": "Acme"})))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "3", "name": "Acme"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/servicedeskapi/organization/3/user"))
+        .and(body_json(ids.clone()))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/rest/servicedeskapi/organization/3/user"))
+        .and(body_json(ids.clone()))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/servicedeskapi/servicedesk/7/organization"))
+        .and(body_json(json!({"organizationId": 3})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/servicedeskapi/servicedesk/7"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": "7", "projectId": "10", "projectName": "Help", "projectKey": "HELP"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/rest/servicedeskapi/organization/3"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"errorMessage": "gone"})))
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let (client, _) = common::client(&server);
+    let ids = vec!["qm:1".to_string(), "qm:2".to_string()];
+    client.customers().add_to_desk("7", &ids).await.unwrap();
+    client
+        .customers()
+        .remove_from_desk("7", &ids)
+        .await
+        .unwrap();
+    let org = client.organizations().create("Acme").await.unwrap();
+    client
+        .organizations()
+        .add_users(&org.id, &ids)
+        .await
+        .unwrap();
+    client
+        .organizations()
+        .remove_users(&org.id, &ids)
+        .await
+        .unwrap();
+    client
+        .service_desks()
+        .add_organization("7", &org.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        client.service_desks().get("7").await.unwrap().project_key,
+        "HELP"
+    );
+    assert_eq!(
+        client.organizations().delete("3").await.unwrap(),
+        Change::AlreadyApplied
+    );
+    assert!(matches!(
+        client.service_desks().add_organization("7", "x").await,
+        Err(Error::Config { .. })
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn scim_creates_resolve_conflicts_and_delete_is_repeatable() {
+    let server = MockServer::start().await;
+    let user = json!({"schemas": [], "id": "s1", "userName": "bob@example.com", "active": true,
+        "urn:scim:schemas:extension:atlassian-external:1.0": {"atlassianAccountId": "acc-bob"}});
+    Mock::given(method("POST"))
+        .and(path("/scim/directory/d1/Users"))
+        .and(header("authorization", "Bearer scim-key"))
+        .respond_with(ResponseTemplate::new(409).set_body_json(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+            "status": "409", "scimType": "uniqueness", "detail": "User already exists"}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/scim/directory/d1/Users"))
+        .and(query_param("filter", "userName eq \"bob@example.com\""))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"schemas": [], "totalResults": 1, "startIndex": 1, "itemsPerPage": 1, "Resources": [user.clone()]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/scim/directory/d1/Users/s1"))
+        .and(body_json(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "active", "value": false}]}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(user.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/scim/directory/d1/Users/s1"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"schemas": [], "status": "404", "detail": "not found"})),
+        )
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let rec = Arc::new(Recorder::default());
+    let client = common::builder(&server, &rec)
+        .scim("d1", "scim-key")
+        .build()
+        .unwrap();
+    let new = jsm_proto::scim::ScimUser {
+        user_name: "bob@example.com".into(),
+        ..Default::default()
+    };
+    let created = client.scim().create_user(&new).await.unwrap();
+    assert!(!created.is_new());
+    assert_eq!(created.get().atlassian_account_id(), Some("acc-bob"));
+    client.scim().set_active("s1", false).await.unwrap();
+    assert_eq!(
+        client.scim().delete_user("s1").await.unwrap(),
+        Change::AlreadyApplied
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn admin_calls_use_the_org_key_and_paths() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/admin/v1/orgs/o1/directory/users/acc-1/suspend-access",
+        ))
+        .and(header("authorization", "Bearer admin-key"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"message": "Access to organization o1 was suspended for user acc-1"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/admin/v1/orgs/o1/directory/users/acc-1"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/users/acc-1/manage/lifecycle/disable"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let rec = Arc::new(Recorder::default());
+    let client = common::builder(&server, &rec)
+        .org_admin("o1", "admin-key")
+        .build()
+        .unwrap();
+    assert!(
+        client
+            .admin()
+            .suspend("acc-1")
+            .await
+            .unwrap()
+            .message
+            .contains("suspended")
+    );
+    assert_eq!(
+        client.admin().remove_from_directory("acc-1").await.unwrap(),
+        Change::Applied
+    );
+    client.admin().disable("acc-1", Some("left")).await.unwrap();
+    let (plain, _) = common::client(&server);
+    assert!(matches!(
+        plain.admin().users(),
+        Err(Error::Auth {
+            credential: Credential::AdminKey,
+            reason: AuthReason::Missing
+        })
+    ));
+}
+
+async fn mount_hidden_email_search(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/user/search"))
+        .and(query_param("startAt", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([user_json("acc-bob", None)])))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/user/search"))
+        .and(query_param("startAt", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn email_lookup_with_hidden_emails_is_a_distinct_error() {
+    let server = MockServer::start().await;
+    mount_hidden_email_search(&server).await;
+    catch_all(&server).await;
+    let (client, _) = common::client(&server);
+    let err = client
+        .users()
+        .find_by_email("bob@example.com")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::EmailHidden { candidates: 1, .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn email_lookup_falls_back_to_scim_when_configured() {
+    let server = MockServer::start().await;
+    mount_hidden_email_search(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/scim/directory/d1/Users"))
+        .and(query_param("filter", "userName eq \"bob@example.com\""))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"schemas": [], "totalResults": 1, "Resources": [
+            {"id": "s1", "userName": "bob@example.com", "urn:scim:schemas:extension:atlassian-external:1.0": {"atlassianAccountId": "acc-bob"}}]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/user"))
+        .and(query_param("accountId", "acc-bob"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(user_json("acc-bob", None)))
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let rec = Arc::new(Recorder::default());
+    let client = common::builder(&server, &rec)
+        .scim("d1", "k")
+        .build()
+        .unwrap();
+    let found = client
+        .users()
+        .find_by_email("bob@example.com")
+        .await
+        .unwrap();
+    assert_eq!(found.map(|u| u.account_id).as_deref(), Some("acc-bob"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn gateway_routes_jira_calls_through_ex_jira_cloud_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/ex/jira/cloud-1/rest/api/3/myself"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(user_json("me", None)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let rec = Arc::new(Recorder::default());
+    let client = common::builder(&server, &rec)
+        .gateway("cloud-1")
+        .build()
+        .unwrap();
+    assert_eq!(client.users().myself().await.unwrap().account_id, "me");
+}
+
+fn tokens(access: &str, refresh: &str, expires_in_secs: i64) -> TokenSet {
+    TokenSet {
+        access_token: SecretString::from(access.to_string()),
+        refresh_token: Some(SecretString::from(refresh.to_string())),
+        expires_at: epoch() + ChronoDuration::seconds(expires_in_secs),
+        scope: None,
+    }
+}
+
+fn oauth_client(server: &MockServer, store: Arc<dyn TokenStore>) -> (Client, Arc<Recorder>) {
+    let rec = Arc::new(Recorder::default());
+    let client = common::builder(server, &rec)
+        .gateway("cloud-1")
+        .oauth(OAuthConfig::new("client-1", "client-secret", store))
+        .build()
+        .unwrap();
+    (client, rec)
+}
+
+async fn mount_refresh(
+    server: &MockServer,
+    old_refresh: &str,
+    new_access: &str,
+    new_refresh: &str,
+) {
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_partial_json(json!({"grant_type": "refresh_token", "refresh_token": old_refresh, "client_id": "client-1"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": new_access, "refresh_token": new_refresh, "expires_in": 3600, "scope": "read:jira-user offline_access"})))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn oauth_refreshes_an_expiring_token_and_saves_the_rotated_one_first() {
+    let server = MockServer::start().await;
+    mount_refresh(&server, "r1", "a2", "r2").await;
+    Mock::given(method("GET"))
+        .and(path("/ex/jira/cloud-1/rest/api/3/myself"))
+        .and(header("authorization", "Bearer a2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(user_json("me", None)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let store = Arc::new(MemoryTokenStore::new(Some(tokens("a1", "r1", 30))));
+    let (client, _) = oauth_client(&server, store.clone());
+    client.users().myself().await.unwrap();
+    client.users().myself().await.unwrap();
+    let saved = store.current().unwrap();
+    assert_eq!(saved.refresh_token.unwrap().expose_secret(), "r2");
+    assert_eq!(store.saves(), 1, "refreshed once");
+}
+
+#[derive(Debug)]
+struct FailingStore(TokenSet);
+
+impl TokenStore for FailingStore {
+    fn load(&self) -> BoxFuture<'_, Result<Option<TokenSet>, StoreError>> {
+        let t = self.0.clone();
+        Box::pin(async move { Ok(Some(t)) })
+    }
+    fn save<'a>(&'a self, _: &'a TokenSet) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async { Err("disk full".into()) })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_rotated_token_that_cannot_be_saved_is_never_used() {
+    let server = MockServer::start().await;
+    mount_refresh(&server, "r1", "a2", "r2").await;
+    Mock::given(method("GET"))
+        .and(path("/ex/jira/cloud-1/rest/api/3/myself"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(user_json("me", None)))
+        .expect(0)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let (client, _) = oauth_client(&server, Arc::new(FailingStore(tokens("a1", "r1", 0))));
+    let err = client.users().myself().await.unwrap_err();
+    assert!(matches!(err, Error::TokenStore { .. }), "{err:?}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn oauth_401_refreshes_once_and_resends() {
+    let server = MockServer::start().await;
+    mount_refresh(&server, "r1", "a2", "r2").await;
+    Mock::given(method("GET"))
+        .and(path("/ex/jira/cloud-1/rest/api/3/myself"))
+        .and(header("authorization", "Bearer a1"))
+        .respond_with(ResponseTemplate::new(401))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/ex/jira/cloud-1/rest/api/3/myself"))
+        .and(header("authorization", "Bearer a2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(user_json("me", None)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let (client, _) = oauth_client(
+        &server,
+        Arc::new(MemoryTokenStore::new(Some(tokens("a1", "r1", 3000)))),
+    );
+    client.users().myself().await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dead_refresh_token_is_an_auth_error_naming_it() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"error": "invalid_grant", "error_description": "Unknown or invalid refresh token."})))
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let (client, _) = oauth_client(
+        &server,
+        Arc::new(MemoryTokenStore::new(Some(tokens("a1", "r-old", -10)))),
+    );
+    let err = client.users().myself().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Auth {
+                credential: Credential::OAuthRefreshToken,
+                reason: AuthReason::Rejected
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn oauth_code_exchange_and_accessible_resources() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_partial_json(json!({"grant_type": "authorization_code", "code": "c0de", "redirect_uri": "https://app/cb"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "a1", "refresh_token": "r1", "expires_in": 3600})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/oauth/token/accessible-resources"))
+        .and(header("authorization", "Bearer a1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": "cloud-1", "name": "Site", "url": "https://x.atlassian.net", "scopes": []}])))
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let store = Arc::new(MemoryTokenStore::new(None));
+    let (client, _) = oauth_client(&server, store.clone());
+    let url = client
+        .oauth()
+        .authorize_url(
+            &["read:jira-user", "offline_access"],
+            "https://app/cb",
+            "st4te",
+        )
+        .unwrap();
+    assert!(
+        url.as_str()
+            .contains("scope=read%3Ajira-user+offline_access")
+            && url.as_str().contains("state=st4te"),
+        "{url}"
+    );
+    client
+        .oauth()
+        .exchange_code("c0de", "https://app/cb")
+        .await
+        .unwrap();
+    assert_eq!(store.saves(), 1);
+    let sites = client.oauth().accessible_resources().await.unwrap();
+    assert_eq!(sites[0].id, "cloud-1");
+}
