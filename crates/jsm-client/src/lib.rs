@@ -12,7 +12,8 @@
 //!     .site("https://example.atlassian.net")
 //!     .basic_auth("admin@example.com", "api-token")
 //!     .build()?;
-//! let members: Vec<_> = client.groups().members(jsm_client::GroupRef::name("jira-servicedesk-users")).into_stream().try_collect().await?;
+//! let group = jsm_client::GroupRef::name("jira-servicedesk-users");
+//! let members: Vec<_> = client.groups().members(group, true).into_stream().try_collect().await?;
 //! # Ok(()) }
 //! ```
 
