@@ -176,6 +176,33 @@ def test_get_all_users_from_group_pages(jira: Jira, demo: DemoFacts) -> None:
     assert not set(ids_of(first["values"])) & set(ids_of(second["values"]))
 
 
+def test_next_page_url_is_followable_verbatim(jira: Jira, base_url: str, demo: DemoFacts) -> None:
+    # Jira._get_paged follows nextPage as an absolute URL with no extra params,
+    # so it must keep the caller's host, prefix and API version.
+    first = jira.get_all_users_from_group(AGENTS_GROUP, start=0, limit=7)
+    assert first["nextPage"].startswith(base_url + CLOUD_PREFIX + "/rest/api/2/group/member?")
+    seen = ids_of(first["values"])
+    page = first
+    while not page["isLast"]:
+        page = jira.get(page["nextPage"], absolute=True)
+        seen += ids_of(page["values"])
+    assert len(seen) == len(set(seen)) == page["total"]
+    assert set(seen) == set(demo.state.group(AGENTS_GROUP).member_ids)
+
+
+def test_jsm_next_link_is_followable(sd: ServiceDesk, base_url: str, demo: DemoFacts) -> None:
+    desk = demo.closed_desk
+    page = sd.get_customers(desk.desk_id, limit=50)
+    seen = ids_of(page["values"])
+    while not page["isLastPage"]:
+        nxt = page["_links"]["next"]
+        assert nxt.startswith(base_url + CLOUD_PREFIX + "/rest/servicedeskapi/"), nxt
+        page = sd.get(nxt, absolute=True, headers=sd.experimental_headers)
+        seen += ids_of(page["values"])
+    assert len(seen) == len(set(seen))
+    assert set(seen) == set(desk.customer_ids)
+
+
 def test_get_all_users_from_unknown_group_raises_404(jira: Jira) -> None:
     with pytest.raises(HTTPError) as excinfo:
         jira.get_all_users_from_group("no-such-group-" + uuid.uuid4().hex)

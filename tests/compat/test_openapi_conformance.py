@@ -116,7 +116,6 @@ def spec_dir() -> Path:
     if os.environ.get("JSM_OPENAPI_DIR"):
         candidates.append(Path(os.environ["JSM_OPENAPI_DIR"]))
     candidates += [
-        REPO_ROOT / "tests" / "compat" / "openapi",
         REPO_ROOT.parent / "shared" / "reference" / "openapi",
         Path("/work/shared/reference/openapi"),
     ]
