@@ -2,6 +2,7 @@
 //! real emulator (through jsm-testkit).
 
 mod common;
+mod emulator;
 mod handlers;
 mod pager;
 mod retry;
