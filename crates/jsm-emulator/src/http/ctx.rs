@@ -89,7 +89,12 @@ impl Ctx {
 
     /// This request's URL with some query parameters replaced.
     pub fn url_with(&self, overrides: &[(&str, String)]) -> String {
-        format!("{}{}?{}", self.base, self.path, self.params.with(overrides))
+        let query = self.params.with(overrides);
+        if query.is_empty() {
+            format!("{}{}", self.base, self.path)
+        } else {
+            format!("{}{}?{query}", self.base, self.path)
+        }
     }
 
     /// This request's URL as it was sent.

@@ -8,12 +8,11 @@ use crate::site::{AccountKey, Group, Product, Site};
 
 /// Avatar URLs built from the account's initials, as Atlassian does for accounts without a picture.
 pub fn avatar_urls(site: &Site, key: AccountKey) -> AvatarUrls {
-    let account = site.account(key);
+    let initials = site.account(key).initials();
     let shade = key % 6;
     let url = |size: u32| {
         format!(
-            "https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/initials/{}-{shade}.png?size={size}&s={size}",
-            account.initials()
+            "https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/initials/{initials}-{shade}.png?size={size}&s={size}"
         )
     };
     AvatarUrls {
@@ -49,23 +48,31 @@ impl Expand {
 /// A Jira user with `groups` and `applicationRoles` counted, and listed when expanded.
 pub fn user(ctx: &Ctx, site: &Site, key: AccountKey, expand: Expand) -> User {
     let account = site.account(key);
-    let groups = site.groups_of(key);
+    let groups: Vec<&Group> = site
+        .groups_of(key)
+        .into_iter()
+        .filter_map(|g| site.group(g))
+        .collect();
     let roles: Vec<&Product> = site
         .products
         .iter()
-        .filter(|p| {
-            groups
-                .iter()
-                .filter_map(|g| site.group(*g))
-                .any(|g| g.name.eq_ignore_ascii_case(&p.group))
-        })
+        .filter(|p| groups.iter().any(|g| g.name.eq_ignore_ascii_case(&p.group)))
         .collect();
-    let mut group_names: Vec<GroupName> = groups
-        .iter()
-        .filter_map(|g| site.group(*g))
-        .map(|g| group_name(ctx, g))
-        .collect();
-    group_names.sort_by(|a, b| a.name.cmp(&b.name));
+    let group_items = if expand.groups {
+        let mut names: Vec<GroupName> = groups.iter().map(|g| group_name(ctx, g)).collect();
+        names.sort_by(|a, b| a.name.cmp(&b.name));
+        names
+    } else {
+        Vec::new()
+    };
+    let role_items = if expand.roles {
+        roles
+            .iter()
+            .map(|p| application_role(ctx, site, p))
+            .collect()
+    } else {
+        Vec::new()
+    };
     User {
         self_url: ctx.jira_url(&format!("/user?accountId={}", encode(&account.account_id))),
         account_id: account.account_id.clone(),
@@ -79,24 +86,13 @@ pub fn user(ctx: &Ctx, site: &Site, key: AccountKey, expand: Expand) -> User {
         time_zone: Some(account.time_zone().to_string()),
         locale: Some("en_US".to_string()),
         groups: Some(SimpleList {
-            size: group_names.len() as u32,
-            items: if expand.groups {
-                group_names
-            } else {
-                Vec::new()
-            },
+            size: groups.len() as u32,
+            items: group_items,
             max_results: None,
         }),
         application_roles: Some(SimpleList {
             size: roles.len() as u32,
-            items: if expand.roles {
-                roles
-                    .iter()
-                    .map(|p| application_role(ctx, site, p))
-                    .collect()
-            } else {
-                Vec::new()
-            },
+            items: role_items,
             max_results: None,
         }),
         expand: Some("groups,applicationRoles".to_string()),
