@@ -10,15 +10,13 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use tokio::net::TcpListener;
 
 use crate::clock::iso_utc;
-use crate::http::{ApiError, Caller, Routed, Surface};
+use crate::http::{ApiError, Routed, Surface};
 use crate::limits::Verdict;
 use crate::log::LogEntry;
-use crate::site::AuthFailure;
-use crate::{Emulator, control, routes};
+use crate::{Emulator, auth, control, oauth, routes, webhooks};
 
 /// The emulator as an axum router; `main` and tests share it.
 pub fn app(emu: Emulator) -> Router {
@@ -28,9 +26,11 @@ pub fn app(emu: Emulator) -> Router {
         .nest("/rest/api/2", jira.clone())
         .nest("/rest/api/latest", jira)
         .nest("/rest/servicedeskapi", routes::jsm::router())
+        .nest("/rest/webhooks/1.0", routes::webhooks::admin_router())
         .fallback(not_found)
         .layer(from_fn_with_state(emu.clone(), pipeline))
         .nest("/_emulator", control::guarded(emu.clone()))
+        .merge(oauth::router())
         .with_state(emu.clone());
     let outer = from_fn_with_state(emu, entry);
     Router::new().fallback_service(tower::Layer::layer(&outer, api))
@@ -85,6 +85,7 @@ async fn entry(State(emu): State<Emulator>, mut req: Request, next: Next) -> Res
     let surface = Surface::of(&routed.path);
     req.extensions_mut().insert(routed);
     let mut resp = next.run(req).await;
+    webhooks::flush(&emu);
     if surface != Surface::Jira
         && let Some(err) = resp.extensions_mut().remove::<ApiError>()
     {
@@ -162,9 +163,9 @@ async fn pipeline(
             .into_response();
     }
 
-    let caller = match authenticate(&emu, &req) {
+    let caller = match auth::authenticate(&emu, &mut req, &method, &route) {
         Ok(caller) => caller,
-        Err(err) => return err.into_response(),
+        Err(refusal) => return refusal.into_response(),
     };
     let caller_id = caller
         .account
@@ -217,38 +218,6 @@ fn dropped_connection() -> Response {
         ))
     });
     Response::new(AxumBody::from_stream(stream))
-}
-
-/// Who is calling: Basic `email:api-token`, or anonymous when there is no `Authorization` header.
-fn authenticate(emu: &Emulator, req: &Request) -> Result<Caller, ApiError> {
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return Ok(Caller::default());
-    };
-    let refused =
-        || ApiError::unauthorized().header("x-seraph-loginreason", "AUTHENTICATED_FAILED");
-    let value = value.to_str().map_err(|_| refused())?;
-    let (scheme, credentials) = value.split_once(' ').ok_or_else(refused)?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(refused());
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(credentials.trim())
-        .map_err(|_| refused())?;
-    let decoded = String::from_utf8(decoded).map_err(|_| refused())?;
-    let (email, secret) = decoded.split_once(':').ok_or_else(refused)?;
-    let site = emu.site();
-    match site.authenticate(email, secret, emu.now()) {
-        Ok(account) => Ok(Caller {
-            account: Some(account),
-            perms: site.perms(account),
-        }),
-        Err(
-            AuthFailure::Unknown
-            | AuthFailure::Expired
-            | AuthFailure::Revoked
-            | AuthFailure::Inactive,
-        ) => Err(refused()),
-    }
 }
 
 /// Charges the points quota: 1 per request plus 2 per user or group object in the answer.

@@ -18,7 +18,9 @@ use crate::faults::FaultRule;
 use crate::http::{self as h, ApiError, Body, Params};
 use crate::limits::LimitConfig;
 use crate::seed::{Seed, TOKEN_LIFETIME_MS};
-use crate::site::{ApiToken, SiteFile};
+use crate::site::{ApiToken, SiteFile, UserEventKind};
+
+mod integrations;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -36,6 +38,8 @@ pub fn router() -> Router<Emulator> {
         .route("/products/{key}", put(product))
         .route("/tokens", post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
+        .route("/oauth/apps", post(integrations::register_app))
+        .route("/webhooks/deliveries", get(integrations::deliveries))
         .route("/clock", get(clock).put(set_clock))
         .route("/clock/advance", post(advance_clock))
         .route("/requests", get(requests))
@@ -158,7 +162,10 @@ async fn privacy(
     let key = site
         .find_account(&body.account_id)
         .ok_or_else(|| ApiError::not_found(format!("unknown accountId {}", body.account_id)))?;
-    site.account_mut(key).email_hidden = body.email_hidden;
+    if site.account(key).email_hidden != body.email_hidden {
+        site.account_mut(key).email_hidden = body.email_hidden;
+        site.record_user_event(UserEventKind::Updated, key);
+    }
     Ok(h::empty(StatusCode::NO_CONTENT))
 }
 
@@ -196,12 +203,18 @@ struct TokenBody {
     expires_at: Option<i64>,
     #[serde(default)]
     label: Option<String>,
+    /// A scoped token: gateway only, limited to `scopes`.
+    #[serde(default)]
+    scoped: bool,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
 }
 
 async fn create_token(
     State(emu): State<Emulator>,
     Body(body): Body<TokenBody>,
 ) -> Result<Response, ApiError> {
+    let scopes = integrations::token_scopes(body.scoped, body.scopes.as_deref())?;
     let now = emu.now();
     let mut site = emu.site_mut();
     let account = match (&body.email, &body.account_id) {
@@ -228,10 +241,14 @@ async fn create_token(
         created: now,
         expires_at,
         revoked: false,
+        scoped: body.scoped,
+        scopes: scopes.clone(),
     };
     let answer = json!({
         "id": token.id,
         "token": token.secret,
+        "scoped": body.scoped,
+        "scopes": scopes,
         "accountId": site.account(account).account_id,
         "email": site.account(account).email,
         "expiresAt": expires_at,

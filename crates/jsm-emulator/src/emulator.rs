@@ -9,8 +9,10 @@ use crate::clock::{Clock, Millis};
 use crate::faults::{FaultRule, Faults};
 use crate::limits::{LimitConfig, Limiter};
 use crate::log::RequestLog;
+use crate::oauth::OAuthConfig;
 use crate::seed::{self, Admin, Seed};
-use crate::site::{Site, SiteFile};
+use crate::site::{Redacted, Site, SiteFile};
+use crate::webhooks::{Dispatcher, WebhookConfig};
 
 /// Default cap on request bodies (Atlassian does not publish its own).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -31,6 +33,8 @@ pub struct Config {
     pub admin: Admin,
     pub seed: Seed,
     pub max_body_bytes: usize,
+    /// Cloud id, registered 3LO app and consenting user.
+    pub oauth: OAuthConfig,
 }
 
 /// A handle on one running emulator; clones share the same state.
@@ -48,6 +52,7 @@ struct Inner {
     config: Config,
     base_url: OnceLock<String>,
     request_seq: AtomicU64,
+    webhooks: Dispatcher,
 }
 
 /// Builds an [`Emulator`]: seed, admin credentials, clock, limits and faults.
@@ -62,6 +67,8 @@ pub struct EmulatorBuilder {
     max_body_bytes: usize,
     log_capacity: usize,
     base_url: Option<String>,
+    oauth: OAuthConfig,
+    webhooks: WebhookConfig,
 }
 
 impl Default for EmulatorBuilder {
@@ -79,6 +86,8 @@ impl Default for EmulatorBuilder {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             log_capacity: 10_000,
             base_url: None,
+            oauth: OAuthConfig::default(),
+            webhooks: WebhookConfig::default(),
         }
     }
 }
@@ -141,6 +150,31 @@ impl EmulatorBuilder {
         self
     }
 
+    /// The site's cloud id, for the gateway `/ex/jira/{cloudId}` (default [`crate::oauth::DEFAULT_CLOUD_ID`]).
+    pub fn cloud_id(mut self, id: impl Into<String>) -> Self {
+        self.oauth.cloud_id = id.into();
+        self
+    }
+
+    /// The registered OAuth 2.0 (3LO) app (default [`crate::oauth::DEFAULT_CLIENT_ID`]).
+    pub fn oauth_client(mut self, client_id: impl Into<String>, secret: impl Into<String>) -> Self {
+        self.oauth.client_id = client_id.into();
+        self.oauth.client_secret = Redacted::new(secret);
+        self
+    }
+
+    /// Email of the account that consents at `/authorize` (default: the site administrator).
+    pub fn oauth_user(mut self, email: impl Into<String>) -> Self {
+        self.oauth.user = Some(email.into());
+        self
+    }
+
+    /// How webhooks are delivered: allowed hosts, attempts, backoff.
+    pub fn webhooks(mut self, config: WebhookConfig) -> Self {
+        self.webhooks = config;
+        self
+    }
+
     /// The emulator.
     pub fn build(self) -> Emulator {
         let now = self.clock.now_ms();
@@ -162,9 +196,11 @@ impl EmulatorBuilder {
                 admin: self.admin,
                 seed: self.seed,
                 max_body_bytes: self.max_body_bytes,
+                oauth: self.oauth,
             },
             base_url,
             request_seq: AtomicU64::new(0),
+            webhooks: Dispatcher::new(self.webhooks),
         }))
     }
 }
@@ -208,6 +244,11 @@ impl Emulator {
     /// The request log.
     pub fn log(&self) -> &RequestLog {
         &self.0.log
+    }
+
+    /// The webhook delivery queue.
+    pub fn webhooks(&self) -> &Dispatcher {
+        &self.0.webhooks
     }
 
     /// Settings fixed at start.

@@ -3,6 +3,7 @@
 //! rate limits, plus injected faults and a control plane under `/_emulator`.
 
 mod app;
+mod auth;
 pub mod clock;
 mod control;
 mod emulator;
@@ -11,10 +12,13 @@ mod http;
 pub mod ids;
 pub mod limits;
 pub mod log;
+pub mod oauth;
 mod route;
 mod routes;
+mod scopes;
 pub mod seed;
 pub mod site;
+pub mod webhooks;
 
 pub use app::{app, serve};
 pub use emulator::{Config, DEFAULT_MAX_BODY_BYTES, Emulator, EmulatorBuilder, Quirks};

@@ -2,4 +2,5 @@
 
 pub mod jira;
 pub mod jsm;
-mod views;
+pub(crate) mod views;
+pub mod webhooks;

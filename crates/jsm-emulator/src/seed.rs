@@ -107,6 +107,8 @@ fn add_admin(site: &mut Site, admin: &Admin, now: i64) {
         created: now,
         expires_at: now + TOKEN_LIFETIME_MS,
         revoked: false,
+        scoped: false,
+        scopes: Vec::new(),
     });
 }
 

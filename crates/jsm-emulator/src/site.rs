@@ -6,15 +6,28 @@ mod account;
 mod desk;
 mod file;
 mod group;
+mod oauth;
 mod product;
+mod secret;
 mod token;
+mod webhook;
 
 pub use account::{Account, AccountKey, NewAccount, TIME_ZONES, valid_email};
 pub use desk::{DeskAccess, Organization, ServiceDesk};
 pub use file::SiteFile;
 pub use group::{Group, GroupKey};
+pub use oauth::{
+    ACCESS_TOKEN_LIFETIME_MS, AccessFailure, AuthCode, CODE_LIFETIME_MS, Grant, GrantFailure,
+    Issued, OAuthApp, OAuthState, OFFLINE_ACCESS, REFRESH_ABSOLUTE_MS, REFRESH_INACTIVITY_MS,
+    REUSE_LEEWAY_MS,
+};
 pub use product::{Perms, Product};
+pub use secret::{Redacted, constant_time_eq};
 pub use token::{ApiToken, AuthFailure};
+pub use webhook::{
+    APP_WEBHOOK_LIFETIME_MS, AdminWebhook, AppWebhook, PendingEvent, UserEventKind, UserSnapshot,
+    Webhooks,
+};
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -43,6 +56,10 @@ pub struct Site {
     pub organizations: BTreeMap<u32, Organization>,
     pub next_organization_id: u32,
     pub tokens: Vec<ApiToken>,
+    /// OAuth 2.0 (3LO) apps, codes and token families.
+    pub oauth: OAuthState,
+    /// Webhook registrations and the outbox of user events.
+    pub webhooks: Webhooks,
     by_account_id: HashMap<Box<str>, AccountKey>,
     by_email: HashMap<Box<str>, AccountKey>,
     group_by_name: HashMap<String, GroupKey>,
@@ -62,6 +79,8 @@ impl Site {
             organizations: BTreeMap::new(),
             next_organization_id: 1,
             tokens: Vec::new(),
+            oauth: OAuthState::default(),
+            webhooks: Webhooks::default(),
             by_account_id: HashMap::new(),
             by_email: HashMap::new(),
             group_by_name: HashMap::new(),

@@ -99,6 +99,98 @@ impl TestEmulator {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// The site's cloud id (the gateway is `/ex/jira/{cloudId}`).
+    pub fn cloud_id(&self) -> String {
+        self.emu.config().oauth.cloud_id.clone()
+    }
+
+    /// `base_url` + `/ex/jira/{cloudId}` + `path`: the OAuth and scoped-token gateway.
+    pub fn gateway_url(&self, path: &str) -> String {
+        format!("{}/ex/jira/{}{path}", self.base_url, self.cloud_id())
+    }
+
+    /// A request through the gateway with an OAuth access token.
+    pub fn gateway(&self, method: Method, path: &str, access_token: &str) -> RequestBuilder {
+        self.http
+            .request(method, self.gateway_url(path))
+            .bearer_auth(access_token)
+    }
+
+    /// Consents at `/authorize` as the configured user for the configured app and returns the code from the
+    /// redirect to `redirect_uri`; panics when the emulator does not redirect with a code.
+    pub async fn oauth_code(&self, scope: &str, redirect_uri: &str) -> String {
+        let client = match reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+        {
+            Ok(c) => c,
+            Err(e) => panic!("testkit: http client: {e}"),
+        };
+        let oauth = &self.emu.config().oauth;
+        let resp = client
+            .get(self.url("/authorize"))
+            .query(&[
+                ("audience", "api.atlassian.com"),
+                ("client_id", oauth.client_id.as_str()),
+                ("scope", scope),
+                ("redirect_uri", redirect_uri),
+                ("state", "testkit-state"),
+                ("response_type", "code"),
+                ("prompt", "consent"),
+            ])
+            .send()
+            .await;
+        let location = match resp {
+            Ok(r) if r.status().as_u16() == 302 => r
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string(),
+            Ok(r) => panic!("testkit: /authorize answered {}", r.status()),
+            Err(e) => panic!("testkit: /authorize: {e}"),
+        };
+        let code = reqwest::Url::parse(&location).ok().and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == "code")
+                .map(|(_, v)| v.into_owned())
+        });
+        match code {
+            Some(code) => code,
+            None => panic!("testkit: /authorize redirected without a code: {location}"),
+        }
+    }
+
+    /// Runs the whole 3LO flow for the configured app and returns the token endpoint's JSON answer.
+    pub async fn oauth_tokens(&self, scope: &str) -> Value {
+        let redirect_uri = "http://127.0.0.1:9/callback";
+        let code = self.oauth_code(scope, redirect_uri).await;
+        let oauth = &self.emu.config().oauth;
+        let body = serde_json::json!({
+            "grant_type": "authorization_code",
+            "client_id": oauth.client_id,
+            "client_secret": oauth.client_secret.expose(),
+            "code": code,
+            "redirect_uri": redirect_uri,
+        });
+        let resp = match self
+            .http
+            .post(self.url("/oauth/token"))
+            .json(&body)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => panic!("testkit: /oauth/token: {e}"),
+        };
+        let status = resp.status();
+        let text = resp.text().await.unwrap_or_default();
+        assert!(
+            status.is_success(),
+            "/oauth/token answered {status}: {text}"
+        );
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    }
     /// Issues an API token for the account with `email` and returns it.
     pub async fn token_for(&self, email: &str) -> String {
         let answer = self

@@ -5,8 +5,9 @@ mod roles;
 mod users;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 
+use super::webhooks;
 use crate::Emulator;
 
 /// Routes of one Jira API version; mounted under `/rest/api/3`, `/2` and `/latest`.
@@ -40,4 +41,11 @@ pub fn router() -> Router<Emulator> {
         .route("/applicationrole", get(roles::list))
         .route("/applicationrole/{key}", get(roles::one))
         .route("/serverInfo", get(roles::server_info))
+        .route(
+            "/webhook",
+            get(webhooks::app::list)
+                .post(webhooks::app::register)
+                .delete(webhooks::app::delete),
+        )
+        .route("/webhook/refresh", put(webhooks::app::refresh))
 }

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Account, AccountKey, ApiToken, DeskAccess, Group, Organization, Product, ServiceDesk, Site,
+    Account, AccountKey, ApiToken, DeskAccess, Group, OAuthState, Organization, Product,
+    ServiceDesk, Site, Webhooks,
 };
 use crate::ids::IdGen;
 
@@ -26,6 +27,12 @@ pub struct SiteFile {
     pub organizations: Vec<OrganizationFile>,
     pub next_organization_id: u32,
     pub tokens: Vec<TokenFile>,
+    /// OAuth apps, codes and token families; absent in older files.
+    #[serde(default)]
+    pub oauth: OAuthState,
+    /// Webhook registrations; absent in older files.
+    #[serde(default)]
+    pub webhooks: Webhooks,
 }
 
 /// A group with its members' account ids.
@@ -124,6 +131,11 @@ impl Site {
                     token: t.clone(),
                 })
                 .collect(),
+            oauth: self.oauth.clone(),
+            webhooks: Webhooks {
+                outbox: Vec::new(),
+                ..self.webhooks.clone()
+            },
         }
     }
 
@@ -228,6 +240,8 @@ impl Site {
             })?;
             site.add_token(ApiToken { account, ..t.token });
         }
+        site.oauth = file.oauth;
+        site.webhooks = file.webhooks;
         Ok(site)
     }
 }

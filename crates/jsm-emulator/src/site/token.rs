@@ -15,6 +15,13 @@ pub struct ApiToken {
     pub expires_at: i64,
     #[serde(default)]
     pub revoked: bool,
+    /// A scoped token (the new token UI): works only through the gateway `/ex/jira/{cloudId}`, and only for
+    /// operations its `scopes` allow.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scoped: bool,
+    /// The classic scopes of a scoped token.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
 }
 
 /// Why Basic credentials were refused.
@@ -24,4 +31,13 @@ pub enum AuthFailure {
     Expired,
     Revoked,
     Inactive,
+}
+
+impl super::Site {
+    /// The API token with this secret, if any (live or not).
+    pub fn token_by_secret(&self, secret: &str) -> Option<&ApiToken> {
+        self.token_by_secret
+            .get(secret)
+            .and_then(|idx| self.tokens.get(*idx))
+    }
 }

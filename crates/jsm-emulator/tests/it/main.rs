@@ -10,3 +10,5 @@ mod jira_groups;
 mod jira_users;
 mod jsm;
 mod limits_faults;
+mod oauth;
+mod webhooks;

@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::super::views::{self, Expand};
 use crate::http::{self as h, ApiError, Body, Ctx, PageArgs, jira_page};
-use crate::site::{AccountKey, NewAccount, Site, valid_email};
+use crate::site::{AccountKey, NewAccount, Site, UserEventKind, valid_email};
 
 /// `user/search` never pages past this many results.
 const SEARCH_CEILING: usize = 1000;
@@ -241,6 +241,7 @@ pub async fn create_user(ctx: Ctx, Body(body): Body<NewUserBody>) -> Result<Resp
             g.members.insert(key);
         }
     }
+    site.record_user_event(UserEventKind::Created, key);
     Ok(created(views::user(&ctx, &site, key, Expand::default())))
 }
 
@@ -274,5 +275,6 @@ pub async fn delete_user(ctx: Ctx) -> Result<Response, ApiError> {
         }
     }
     site.account_mut(key).site_access = false;
+    site.record_user_event(UserEventKind::Deleted, key);
     Ok(h::empty(StatusCode::NO_CONTENT))
 }

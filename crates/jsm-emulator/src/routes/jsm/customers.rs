@@ -7,7 +7,7 @@ use jsm_proto::jsm::{AccountIds, NewCustomer};
 use super::{desks, staff};
 use crate::http::{self as h, ApiError, Body, Ctx, PageArgs, jsm_page};
 use crate::routes::views;
-use crate::site::{AccountKey, DeskAccess, NewAccount, Site, valid_email};
+use crate::site::{AccountKey, DeskAccess, NewAccount, Site, UserEventKind, valid_email};
 
 const STAFF_ONLY: &str = "You do not have permission to manage the customers of this service desk.";
 
@@ -62,6 +62,7 @@ pub async fn create(ctx: Ctx, Body(body): Body<NewCustomer>) -> Result<Response,
         },
         ctx.emu.now(),
     );
+    site.record_user_event(UserEventKind::Created, key);
     Ok(h::json(
         StatusCode::CREATED,
         &views::customer(&ctx, &site, key),
