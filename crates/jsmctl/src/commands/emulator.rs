@@ -10,6 +10,8 @@ use jsm_emulator::site::{Site, SiteFile};
 use jsm_emulator::{Emulator, EmulatorBuilder, Seed};
 use tokio::net::TcpListener;
 
+mod integrations;
+
 /// Flags of `jsmctl emulator`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -63,6 +65,8 @@ pub struct Args {
     /// Largest accepted request body in bytes.
     #[arg(long, default_value_t = jsm_emulator::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    #[command(flatten)]
+    pub integrations: integrations::IntegrationArgs,
 }
 
 /// Builds an emulator from the flags (without binding a port).
@@ -93,6 +97,7 @@ pub fn build(args: &Args, admin_token: &str) -> anyhow::Result<Emulator> {
         .limits(limits)
         .faults(rules)
         .max_body_bytes(args.max_body_bytes);
+    builder = args.integrations.apply(builder);
     builder = match (args.users, args.seed.as_str()) {
         (Some(users), _) => builder.seed(Seed::Generated { users }),
         (None, "demo") => builder.seed(Seed::Demo),
@@ -183,6 +188,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         emu.site().accounts.len(),
         args.admin_email
     );
+    eprintln!("{}", args.integrations.banner(&base));
     jsm_emulator::serve(listener, emu.clone(), shutdown_signal()).await?;
     if let Some(state) = &args.state {
         save_state(&emu, state)?;

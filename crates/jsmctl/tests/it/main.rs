@@ -5,6 +5,8 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
 
+mod oauth_flags;
+
 fn jsmctl() -> Command {
     Command::new(env!("CARGO_BIN_EXE_jsmctl"))
 }
