@@ -102,6 +102,10 @@ IMPLEMENTED: list[tuple[str, str, str]] = [
     ("jsm", "GET", "/servicedesk/{serviceDeskId}/organization"),
     ("jsm", "POST", "/servicedesk/{serviceDeskId}/organization"),
     ("jsm", "DELETE", "/servicedesk/{serviceDeskId}/organization"),
+    ("jira", "POST", "/webhook"),
+    ("jira", "GET", "/webhook"),
+    ("jira", "DELETE", "/webhook"),
+    ("jira", "PUT", "/webhook/refresh"),
 ]
 
 
@@ -194,7 +198,7 @@ class Case:
     path: str | None = None  # concrete path with {ctx} placeholders (default: template)
     params: Value = None  # dict or list of pairs; strings are formatted with ctx
     body: Value = None
-    auth: str = "admin"  # admin | agent | none | bad
+    auth: str = "admin"  # admin | agent | none | bad | app (OAuth 3LO app through the gateway)
     experimental_header: bool = True  # JSM only: send X-ExperimentalApi: opt-in
     setup: Callable[["Http", Ctx], None] | None = None  # may add keys to ctx
     mutates: bool = False
@@ -295,6 +299,65 @@ def existing_customer_email(http: Http, ctx: Ctx) -> None:
     email = f"dup-{ctx['unique']}@customers.example.com"
     http.ok("jsm", "POST", "/customer", body={"displayName": "Dup", "email": email})
     ctx["dup_email"] = email
+
+
+# ---- OAuth 2.0 (3LO) app: app webhooks are for apps only, called through the gateway ----
+
+# The emulator's default --oauth-client (the suite starts it without OAuth flags).
+APP_CLIENT = ("jsmctl-emulator-app", "jsmctl-emulator-secret")
+APP_SCOPES = "read:jira-work manage:jira-webhook"
+APP_REDIRECT = "http://127.0.0.1:9/callback"
+HOOK_URL = "http://127.0.0.1:9/app-hook"
+
+
+class AppAuth(requests.auth.AuthBase):
+    """Bearer access token of the 3LO app; moves each request onto the gateway /ex/jira/{cloudId}."""
+
+    def __init__(self, base_url: str, token: str, cloud_id: str):
+        self.base_url, self.token, self.cloud_id = base_url, token, cloud_id
+
+    def __call__(self, r):
+        r.headers["Authorization"] = f"Bearer {self.token}"
+        if r.url.startswith(self.base_url + "/rest/"):
+            r.url = f"{self.base_url}/ex/jira/{self.cloud_id}{r.url[len(self.base_url):]}"
+        return r
+
+
+def app_auth(base_url: str) -> AppAuth:
+    """Consent at /authorize, exchange the code, find the cloud id: the whole 3LO flow over HTTP."""
+    consent = requests.get(
+        base_url + "/authorize",
+        params={"client_id": APP_CLIENT[0], "scope": APP_SCOPES, "redirect_uri": APP_REDIRECT,
+                "response_type": "code", "state": "compat", "audience": "api.atlassian.com"},
+        allow_redirects=False, timeout=15,
+    )
+    assert consent.status_code == 302, consent.text[:300]
+    code = dict(
+        pair.split("=", 1) for pair in consent.headers["Location"].split("?", 1)[1].split("&")
+    )["code"]
+    tokens = requests.post(
+        base_url + "/oauth/token",
+        json={"grant_type": "authorization_code", "client_id": APP_CLIENT[0],
+              "client_secret": APP_CLIENT[1], "code": code, "redirect_uri": APP_REDIRECT},
+        timeout=15,
+    )
+    assert tokens.status_code == 200, tokens.text[:300]
+    token = tokens.json()["access_token"]
+    sites = requests.get(base_url + "/oauth/token/accessible-resources",
+                         headers={"Authorization": f"Bearer {token}"}, timeout=15)
+    assert sites.status_code == 200, sites.text[:300]
+    return AppAuth(base_url, token, sites.json()[0]["id"])
+
+
+def app_webhook(http: Http, ctx: Ctx) -> None:
+    """Registers one app webhook (as the app, not as the admin whose session `http` carries)."""
+    resp = requests.post(
+        http.base_url + JIRA_PREFIX + "/webhook",
+        json={"url": HOOK_URL, "webhooks": [{"events": ["jira:issue_created"], "jqlFilter": "project = PROJ"}]},
+        auth=app_auth(http.base_url), timeout=15,
+    )
+    assert resp.status_code == 200, resp.text[:300]
+    ctx["webhook_id"] = resp.json()["webhookRegistrationResult"][0]["createdWebhookId"]
 
 
 def C(*args, **kwargs) -> Case:
@@ -442,6 +505,30 @@ CASES: list[Case] = [
              "retryAfter": 1}),
     C(S, "GET", "/servicedesk", 500, "fault-documented",
       fault={"method": "GET", "path": "/rest/servicedeskapi/servicedesk", "status": 500}),
+    # ---------------- Jira: app webhooks (OAuth apps through the gateway) ----------------
+    C(J, "POST", "/webhook", 200, "register", mutates=True, auth="app",
+      body={"url": HOOK_URL, "webhooks": [
+          {"events": ["jira:issue_created", "jira:issue_updated"], "jqlFilter": "project = PROJ",
+           "fieldIdsFilter": ["summary"]},
+          {"events": ["user_created"], "jqlFilter": "project = PROJ"},
+          {"events": ["comment_created"], "jqlFilter": "watchCount = 1"}]}),
+    C(J, "POST", "/webhook", 400, "non-loopback-url", mutates=True, auth="app",
+      body={"url": "https://example.com/hook",
+            "webhooks": [{"events": ["jira:issue_created"], "jqlFilter": "project = PROJ"}]}),
+    C(J, "POST", "/webhook", 403, "not-an-app", mutates=True,
+      body={"url": HOOK_URL, "webhooks": [{"events": ["jira:issue_created"], "jqlFilter": "project = PROJ"}]}),
+    C(J, "GET", "/webhook", 200, "registered", auth="app", setup=app_webhook),
+    C(J, "GET", "/webhook", 200, "paged", auth="app", setup=app_webhook,
+      params={"startAt": "0", "maxResults": "1"}),
+    C(J, "GET", "/webhook", 403, "not-an-app"),
+    C(J, "DELETE", "/webhook", 202, "registered", mutates=True, auth="app", setup=app_webhook,
+      body=lambda ctx: {"webhookIds": [ctx["webhook_id"]]}),
+    C(J, "DELETE", "/webhook", 400, "no-ids", mutates=True, auth="app", body={}),
+    C(J, "DELETE", "/webhook", 403, "not-an-app", mutates=True, body={"webhookIds": [1]}),
+    C(J, "PUT", "/webhook/refresh", 200, "registered", mutates=True, auth="app", setup=app_webhook,
+      body=lambda ctx: {"webhookIds": [ctx["webhook_id"]]}),
+    C(J, "PUT", "/webhook/refresh", 400, "no-ids", mutates=True, auth="app", body={}),
+    C(J, "PUT", "/webhook/refresh", 403, "not-an-app", mutates=True, body={"webhookIds": [1]}),
     # ---------------- JSM: customers and desks ----------------
     C(S, "POST", "/customer", 201, "display-name", mutates=True,
       body={"displayName": "Conf Customer", "email": "c-{unique}@customers.example.com"}),
@@ -642,7 +729,7 @@ def conformance_problems(case: Case, spec: OpenApiSpec, out: Outcome) -> list[st
 
 
 @pytest.fixture
-def auths(admin_token: str, control: Control, demo: DemoFacts, request) -> dict[str, Any]:
+def auths(admin_token: str, control: Control, demo: DemoFacts, base_url: str, request) -> dict[str, Any]:
     table: dict[str, Any] = {
         "admin": (ADMIN_EMAIL, admin_token),
         "none": None,
@@ -651,6 +738,8 @@ def auths(admin_token: str, control: Control, demo: DemoFacts, request) -> dict[
     case: Case = request.node.callspec.params["case"]
     if case.auth == "agent":
         table["agent"] = (demo.agent.email, control.create_token(demo.agent.email)["token"])
+    if case.auth == "app":
+        table["app"] = app_auth(base_url)
     return table
 
 
@@ -674,6 +763,8 @@ def test_response_conforms(case: Case, specs, base_url, control, demo, auths) ->
         control.clear_faults()
         if case.auth == "agent":  # reset may drop minted tokens
             auths["agent"] = (demo.agent.email, control.create_token(demo.agent.email)["token"])
+        if case.auth == "app":  # reset drops OAuth grants too
+            auths["app"] = app_auth(base_url)
     try:
         ctx = make_ctx(demo, control)
         if case.setup:
