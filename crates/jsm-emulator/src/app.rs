@@ -2,21 +2,18 @@
 //! errors and the request log.
 
 use std::future::Future;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body as AxumBody;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, Uri, header};
+use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 
-use crate::clock::iso_utc;
 use crate::http::{ApiError, Routed, Surface};
-use crate::limits::Verdict;
 use crate::log::LogEntry;
-use crate::{Emulator, auth, control, oauth, routes, webhooks};
+use crate::{Emulator, auth, control, gate, oauth, routes, webhooks};
 
 /// The emulator as an axum router; `main` and tests share it.
 pub fn app(emu: Emulator) -> Router {
@@ -30,10 +27,20 @@ pub fn app(emu: Emulator) -> Router {
         .fallback(not_found)
         .layer(from_fn_with_state(emu.clone(), pipeline))
         .nest("/_emulator", control::guarded(emu.clone()))
+        .merge(identity_surfaces(emu.clone()))
         .merge(oauth::router())
         .with_state(emu.clone());
     let outer = from_fn_with_state(emu, entry);
     Router::new().fallback_service(tower::Layer::layer(&outer, api))
+}
+
+/// SCIM, the organizations admin API and the user management API, behind their own Bearer keys.
+fn identity_surfaces(emu: Emulator) -> Router<Emulator> {
+    Router::new()
+        .nest("/scim/directory/{directoryId}", routes::scim::router())
+        .nest("/admin/v1", routes::admin::router())
+        .nest("/users/{accountId}/manage", routes::user_manage::router())
+        .layer(from_fn_with_state(emu, crate::identity::guard))
 }
 
 /// Serves the emulator on `listener` until `shutdown` completes; links point at the listener's address.
@@ -125,43 +132,11 @@ async fn pipeline(
         .map_or(path.as_str(), MatchedPath::as_str)
         .to_string();
 
-    if let Some(fault) = emu.faults().draw(&method, &path) {
-        if fault.delay_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(fault.delay_ms)).await;
-        }
-        if fault.drop {
-            return dropped_connection();
-        }
-        if let Some(status) = fault.status.and_then(|s| StatusCode::from_u16(s).ok()) {
-            let mut err = ApiError::new(status, injected_message(status));
-            if let Some(secs) = fault.retry_after {
-                err = err.header("retry-after", secs);
-            }
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                err = err.header("ratelimit-reason", "jira-burst-based");
-            }
-            return err.into_response();
-        }
-    }
-
     let now = emu.now();
-    let verdict = emu.limits().check(&method, &route, now);
-    if let Verdict::Limited {
-        retry_after,
-        reset,
-        limit,
-        reason,
-    } = verdict
-    {
-        return ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Rate limit exceeded.")
-            .key("sd.error.rate.limit")
-            .header("retry-after", retry_after)
-            .header("x-ratelimit-limit", limit)
-            .header("x-ratelimit-remaining", 0)
-            .header("x-ratelimit-reset", iso_utc(reset))
-            .header("ratelimit-reason", reason)
-            .into_response();
-    }
+    let verdict = match gate::admit(&emu, &method, &path, &route, now).await {
+        Ok(verdict) => verdict,
+        Err(answer) => return answer,
+    };
 
     let caller = match auth::authenticate(&emu, &mut req, &method, &route) {
         Ok(caller) => caller,
@@ -170,24 +145,14 @@ async fn pipeline(
     let caller_id = caller
         .account
         .map(|k| emu.site().account(k).account_id.clone());
+    if let Some(account) = caller.account {
+        emu.touch_last_active(account, &path, now);
+    }
     req.extensions_mut().insert(caller);
 
     let mut resp = next.run(req).await;
+    gate::finish(&emu, &verdict, resp.headers_mut());
     let headers = resp.headers_mut();
-    if let Verdict::Allowed { limit, remaining } = verdict {
-        headers.insert("x-ratelimit-limit", HeaderValue::from(limit));
-        headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
-        if remaining * 5 < limit {
-            headers.insert("x-ratelimit-nearlimit", HeaderValue::from_static("true"));
-        }
-    }
-    if let Ok(v) = HeaderValue::from_str(&emu.next_request_id()) {
-        headers.insert("x-arequestid", v);
-    }
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache, no-store, no-transform"),
-    );
     if let Some(id) = caller_id {
         let encoded: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
         if let Ok(v) = HeaderValue::from_str(&encoded) {
@@ -199,25 +164,6 @@ async fn pipeline(
         resp = charge_quota(&emu, resp, now).await;
     }
     resp
-}
-
-fn injected_message(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        429 => "Rate limit exceeded.",
-        503 => "Service temporarily unavailable. Please try again later.",
-        _ => "Internal server error.",
-    }
-}
-
-/// A response whose body fails at once, so the connection is cut mid-answer.
-fn dropped_connection() -> Response {
-    let stream = futures::stream::once(async {
-        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
-            std::io::ErrorKind::ConnectionReset,
-            "fault injection: connection dropped",
-        ))
-    });
-    Response::new(AxumBody::from_stream(stream))
 }
 
 /// Charges the points quota: 1 per request plus 2 per user or group object in the answer.

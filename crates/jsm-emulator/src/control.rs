@@ -20,6 +20,7 @@ use crate::limits::LimitConfig;
 use crate::seed::{Seed, TOKEN_LIFETIME_MS};
 use crate::site::{ApiToken, SiteFile, UserEventKind};
 
+mod directory;
 mod integrations;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
@@ -44,6 +45,11 @@ pub fn router() -> Router<Emulator> {
         .route("/clock/advance", post(advance_clock))
         .route("/requests", get(requests))
         .route("/quirks", get(get_quirks).put(set_quirks))
+        .route("/last-active", put(directory::set_last_active))
+        .route(
+            "/directory/limits",
+            get(directory::get_limits).put(directory::set_limits),
+        )
         .fallback(|| async { ApiError::not_found("No such control-plane endpoint.") })
 }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::{Clock, Millis};
 use crate::faults::{FaultRule, Faults};
+use crate::identity::Identity;
 use crate::limits::{LimitConfig, Limiter};
 use crate::log::RequestLog;
 use crate::oauth::OAuthConfig;
@@ -35,6 +36,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Cloud id, registered 3LO app and consenting user.
     pub oauth: OAuthConfig,
+    /// The organization, its SCIM directory and their API keys.
+    pub identity: Identity,
 }
 
 /// A handle on one running emulator; clones share the same state.
@@ -65,6 +68,7 @@ pub struct EmulatorBuilder {
     faults: Vec<FaultRule>,
     site: Option<Site>,
     max_body_bytes: usize,
+    identity: Identity,
     log_capacity: usize,
     base_url: Option<String>,
     oauth: OAuthConfig,
@@ -84,6 +88,7 @@ impl Default for EmulatorBuilder {
             faults: Vec::new(),
             site: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            identity: Identity::default(),
             log_capacity: 10_000,
             base_url: None,
             oauth: OAuthConfig::default(),
@@ -129,6 +134,12 @@ impl EmulatorBuilder {
     /// Starts from this site instead of a seed (a saved state file).
     pub fn site(mut self, site: Site) -> Self {
         self.site = Some(site);
+        self
+    }
+
+    /// The organization id, SCIM directory id and their keys (deterministic defaults otherwise).
+    pub fn identity(mut self, identity: Identity) -> Self {
+        self.identity = identity;
         self
     }
 
@@ -197,6 +208,7 @@ impl EmulatorBuilder {
                 seed: self.seed,
                 max_body_bytes: self.max_body_bytes,
                 oauth: self.oauth,
+                identity: self.identity,
             },
             base_url,
             request_seq: AtomicU64::new(0),

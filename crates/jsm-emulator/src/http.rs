@@ -1,6 +1,7 @@
 //! Request plumbing shared by every surface: error bodies, JSON bodies, query parameters, the caller,
 //! absolute links and page envelopes.
 
+mod admin_errors;
 mod body;
 mod ctx;
 mod error;

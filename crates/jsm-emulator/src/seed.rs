@@ -1,5 +1,7 @@
 //! Seeds: an empty site, the deterministic `demo` site, and a generator for large sites.
 
+mod directory;
+
 use jsm_proto::jira::AccountType;
 
 use crate::site::{
@@ -74,7 +76,10 @@ pub fn build(seed: Seed, admin: &Admin, now: i64) -> Site {
     add_admin(&mut site, admin, now);
     match seed {
         Seed::Empty => {}
-        Seed::Demo => demo(&mut site, now),
+        Seed::Demo => {
+            demo(&mut site, now);
+            directory::provision(&mut site, now);
+        }
         Seed::Generated { users } => generated(&mut site, users.saturating_sub(1), now),
     }
     site

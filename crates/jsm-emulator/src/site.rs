@@ -4,16 +4,24 @@
 
 mod account;
 mod desk;
+mod directory;
+mod directory_file;
 mod file;
 mod group;
 mod oauth;
 mod product;
+mod provisioning;
 mod secret;
 mod token;
 mod webhook;
 
 pub use account::{Account, AccountKey, NewAccount, TIME_ZONES, valid_email};
 pub use desk::{DeskAccess, Organization, ServiceDesk};
+pub use directory::{
+    DIRECTORY_USER_LIMIT, Directory, DirectoryGroup, DirectoryLimits, DirectoryUser,
+    GROUP_MEMBER_LIMIT,
+};
+pub use directory_file::{DirectoryFile, DirectoryGroupFile, DirectoryUserFile};
 pub use file::SiteFile;
 pub use group::{Group, GroupKey};
 pub use oauth::{
@@ -22,6 +30,7 @@ pub use oauth::{
     REUSE_LEEWAY_MS,
 };
 pub use product::{Perms, Product};
+pub use provisioning::{display_name as scim_display_name, primary_email};
 pub use secret::{Redacted, constant_time_eq};
 pub use token::{ApiToken, AuthFailure};
 pub use webhook::{
@@ -56,6 +65,8 @@ pub struct Site {
     pub organizations: BTreeMap<u32, Organization>,
     pub next_organization_id: u32,
     pub tokens: Vec<ApiToken>,
+    /// The organization's identity directory: SCIM users and groups, removals, last-active dates.
+    pub directory: Directory,
     /// OAuth 2.0 (3LO) apps, codes and token families.
     pub oauth: OAuthState,
     /// Webhook registrations and the outbox of user events.
@@ -79,6 +90,7 @@ impl Site {
             organizations: BTreeMap::new(),
             next_organization_id: 1,
             tokens: Vec::new(),
+            directory: Directory::default(),
             oauth: OAuthState::default(),
             webhooks: Webhooks::default(),
             by_account_id: HashMap::new(),
@@ -261,6 +273,14 @@ impl Site {
             .map(|o| o.id)
     }
 
+    /// Changes an account's email and keeps the email index in step; the caller checked that it is free.
+    pub fn set_email(&mut self, key: AccountKey, email: &str) {
+        let old = std::mem::replace(&mut self.accounts[key as usize].email, email.to_string());
+        self.by_email.remove(old.to_ascii_lowercase().as_str());
+        self.by_email
+            .insert(email.to_ascii_lowercase().into_boxed_str(), key);
+    }
+
     /// Registers an API token.
     pub fn add_token(&mut self, token: ApiToken) -> usize {
         let idx = self.tokens.len();
@@ -301,22 +321,24 @@ impl Site {
 impl Site {
     /// What an account may do, from its group memberships.
     pub fn perms(&self, account: AccountKey) -> Perms {
-        let groups = self.groups_of(account);
-        let in_group = |name: &str| {
-            groups
+        let mut perms = Perms::default();
+        let mut licensed = false;
+        for (_, g) in self
+            .live_groups()
+            .filter(|(_, g)| g.members.contains(&account))
+        {
+            let name = g.name.as_str();
+            perms.site_admin |= name.eq_ignore_ascii_case(groups::SITE_ADMINS);
+            perms.jira_admin |= name.eq_ignore_ascii_case(groups::JIRA_ADMINS);
+            perms.agent |= name.eq_ignore_ascii_case(groups::JSM_USERS);
+            licensed |= self
+                .products
                 .iter()
-                .filter_map(|k| self.group(*k))
-                .any(|g| g.name.eq_ignore_ascii_case(name))
-        };
-        let site_admin = in_group(groups::SITE_ADMINS);
-        let jira_admin = site_admin || in_group(groups::JIRA_ADMINS);
-        let licensed = self.products.iter().any(|p| in_group(&p.group));
-        Perms {
-            site_admin,
-            jira_admin,
-            browse_users: jira_admin || licensed,
-            agent: in_group(groups::JSM_USERS),
+                .any(|p| p.group.eq_ignore_ascii_case(name));
         }
+        perms.jira_admin |= perms.site_admin;
+        perms.browse_users = perms.jira_admin || licensed;
+        perms
     }
 
     /// Accounts holding a seat of the product: active members of its group with site access.

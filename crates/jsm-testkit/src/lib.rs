@@ -77,6 +77,38 @@ impl TestEmulator {
             .basic_auth(email, Some(token))
     }
 
+    /// A SCIM request for `path` under `/scim/directory/{directoryId}`, with the directory's Bearer key.
+    pub fn scim(&self, method: Method, path: &str) -> RequestBuilder {
+        let identity = &self.emu.config().identity;
+        self.http
+            .request(
+                method,
+                self.url(&format!("/scim/directory/{}{path}", identity.directory_id)),
+            )
+            .bearer_auth(&identity.scim_token)
+    }
+
+    /// An organizations admin API request for `path` under `/admin/v1/orgs/{orgId}`, with the org API key.
+    pub fn org(&self, method: Method, path: &str) -> RequestBuilder {
+        let identity = &self.emu.config().identity;
+        self.http
+            .request(
+                method,
+                self.url(&format!("/admin/v1/orgs/{}{path}", identity.org_id)),
+            )
+            .bearer_auth(&identity.org_api_key)
+    }
+
+    /// The directory's SCIM API key.
+    pub fn scim_token(&self) -> String {
+        self.emu.config().identity.scim_token.clone()
+    }
+
+    /// The organization API key.
+    pub fn org_key(&self) -> String {
+        self.emu.config().identity.org_api_key.clone()
+    }
+
     /// A control-plane call; panics on failure, since a test cannot go on without it.
     pub async fn control(&self, method: Method, path: &str, body: Option<Value>) -> Value {
         let mut req = self
@@ -191,6 +223,7 @@ impl TestEmulator {
         );
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
+
     /// Issues an API token for the account with `email` and returns it.
     pub async fn token_for(&self, email: &str) -> String {
         let answer = self

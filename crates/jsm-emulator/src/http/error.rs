@@ -14,6 +14,12 @@ pub enum Surface {
     Jsm,
     /// The emulator's own control plane: `{"error"}`.
     Control,
+    /// SCIM provisioning (`/scim/directory/{id}`): RFC 7644 errors, 401/403 as `{"error","traceId"}`.
+    Scim,
+    /// Organizations admin API (`/admin/v1/orgs/{id}`): `{"errors":[{"code":"ADMIN-404-8",...}]}`.
+    Admin,
+    /// User management API (`/users/{accountId}/manage`): `{"key":"accountNotFound"}`.
+    UserManagement,
 }
 
 impl Surface {
@@ -23,6 +29,12 @@ impl Surface {
             Surface::Jsm
         } else if path.starts_with("/_emulator") {
             Surface::Control
+        } else if path.starts_with("/scim/") {
+            Surface::Scim
+        } else if path.starts_with("/admin/") {
+            Surface::Admin
+        } else if path.starts_with("/users/") {
+            Surface::UserManagement
         } else {
             Surface::Jira
         }
@@ -37,6 +49,8 @@ pub struct ApiError {
     pub fields: BTreeMap<String, String>,
     pub i18n_key: &'static str,
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Machine-readable code of the SCIM and admin surfaces: `scimType`, `ADMIN-404-8`, `accountNotFound`.
+    pub code: Option<&'static str>,
 }
 
 impl ApiError {
@@ -48,6 +62,7 @@ impl ApiError {
             fields: BTreeMap::new(),
             i18n_key: "sd.error.generic",
             headers: Vec::new(),
+            code: None,
         }
     }
 
@@ -94,6 +109,12 @@ impl ApiError {
         self
     }
 
+    /// Sets the surface's machine-readable code (`uniqueness`, `ADMIN-404-8`, `accountNotFound`).
+    pub fn code(mut self, code: &'static str) -> Self {
+        self.code = Some(code);
+        self
+    }
+
     /// Adds a response header (`Retry-After`, rate-limit headers).
     pub fn header(mut self, name: &'static str, value: impl ToString) -> Self {
         if let Ok(v) = HeaderValue::from_str(&value.to_string()) {
@@ -124,6 +145,9 @@ impl ApiError {
                 },
             ),
             Surface::Control => super::json(self.status, &json!({ "error": self.one_line() })),
+            Surface::Scim | Surface::Admin | Surface::UserManagement => {
+                super::json(self.status, &super::admin_errors::body(self, surface))
+            }
         };
         for (name, value) in &self.headers {
             resp.headers_mut().insert(name.clone(), value.clone());
@@ -131,7 +155,8 @@ impl ApiError {
         resp
     }
 
-    fn one_line(&self) -> String {
+    /// Every message and field error on one line.
+    pub fn one_line(&self) -> String {
         let fields = self.fields.iter().map(|(k, v)| format!("{k}: {v}"));
         self.messages
             .iter()

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
+use super::directory_file::DirectoryFile;
 use super::{
     Account, AccountKey, ApiToken, DeskAccess, Group, OAuthState, Organization, Product,
     ServiceDesk, Site, Webhooks,
@@ -27,6 +28,9 @@ pub struct SiteFile {
     pub organizations: Vec<OrganizationFile>,
     pub next_organization_id: u32,
     pub tokens: Vec<TokenFile>,
+    /// The identity directory (SCIM users and groups, removals, last-active dates); absent in older files.
+    #[serde(default)]
+    pub directory: DirectoryFile,
     /// OAuth apps, codes and token families; absent in older files.
     #[serde(default)]
     pub oauth: OAuthState,
@@ -131,6 +135,7 @@ impl Site {
                     token: t.clone(),
                 })
                 .collect(),
+            directory: self.directory_to_file(),
             oauth: self.oauth.clone(),
             webhooks: Webhooks {
                 outbox: Vec::new(),
@@ -240,6 +245,7 @@ impl Site {
             })?;
             site.add_token(ApiToken { account, ..t.token });
         }
+        site.directory = site.directory_from_file(file.directory)?;
         site.oauth = file.oauth;
         site.webhooks = file.webhooks;
         Ok(site)

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod admin;
 mod auth_privacy;
 mod bad_input;
 mod control;
@@ -11,4 +12,5 @@ mod jira_users;
 mod jsm;
 mod limits_faults;
 mod oauth;
+mod scim;
 mod webhooks;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use jsm_emulator::faults::FaultRule;
+use jsm_emulator::identity::{self, Identity};
 use jsm_emulator::limits::LimitConfig;
 use jsm_emulator::site::{Site, SiteFile};
 use jsm_emulator::{Emulator, EmulatorBuilder, Seed};
@@ -67,6 +68,28 @@ pub struct Args {
     pub max_body_bytes: usize,
     #[command(flatten)]
     pub integrations: integrations::IntegrationArgs,
+    /// Id of the SCIM directory: the SCIM base is `{base}/scim/directory/{ID}`.
+    #[arg(long, default_value = identity::DEFAULT_DIRECTORY_ID, env = "JSMCTL_EMULATOR_DIRECTORY_ID")]
+    pub directory_id: String,
+    /// The directory's SCIM API key (`Authorization: Bearer TOKEN`).
+    #[arg(
+        long,
+        default_value = identity::DEFAULT_SCIM_TOKEN,
+        env = "JSMCTL_EMULATOR_SCIM_TOKEN",
+        hide_env_values = true
+    )]
+    pub scim_token: String,
+    /// Id of the organization: the admin API is `{base}/admin/v1/orgs/{ID}`.
+    #[arg(long, default_value = identity::DEFAULT_ORG_ID, env = "JSMCTL_EMULATOR_ORG_ID")]
+    pub org_id: String,
+    /// The organization API key of the admin and user management APIs (`Authorization: Bearer KEY`).
+    #[arg(
+        long,
+        default_value = identity::DEFAULT_ORG_API_KEY,
+        env = "JSMCTL_EMULATOR_ORG_API_KEY",
+        hide_env_values = true
+    )]
+    pub org_api_key: String,
 }
 
 /// Builds an emulator from the flags (without binding a port).
@@ -96,7 +119,13 @@ pub fn build(args: &Args, admin_token: &str) -> anyhow::Result<Emulator> {
         .admin(&args.admin_email, admin_token)
         .limits(limits)
         .faults(rules)
-        .max_body_bytes(args.max_body_bytes);
+        .max_body_bytes(args.max_body_bytes)
+        .identity(Identity {
+            directory_id: args.directory_id.clone(),
+            scim_token: args.scim_token.clone(),
+            org_id: args.org_id.clone(),
+            org_api_key: args.org_api_key.clone(),
+        });
     builder = args.integrations.apply(builder);
     builder = match (args.users, args.seed.as_str()) {
         (Some(users), _) => builder.seed(Seed::Generated { users }),
@@ -187,6 +216,10 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         "jsmctl emulator: {} accounts; admin {} (Basic email:token); control plane {base}/_emulator (Bearer token)",
         emu.site().accounts.len(),
         args.admin_email
+    );
+    eprintln!(
+        "jsmctl emulator: SCIM {base}/scim/directory/{} (Bearer directory key); admin API {base}/admin/v1/orgs/{} (Bearer org key)",
+        args.directory_id, args.org_id
     );
     eprintln!("{}", args.integrations.banner(&base));
     jsm_emulator::serve(listener, emu.clone(), shutdown_signal()).await?;

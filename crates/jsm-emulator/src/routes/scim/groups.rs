@@ -1,6 +1,7 @@
 //! `/Groups`: SCIM groups are Jira groups. Creating one takes over a Jira group of the same name (so an IdP can
 //! drive `jira-servicemanagement-users` and hand out agent seats) or creates it; member changes land in the
-//! Jira group; members the IdP does not manage (accounts without a SCIM record) are left alone.
+//! Jira group; members the IdP does not manage (accounts without a SCIM record) are left alone, and a `POST`
+//! that takes over an existing Jira group only adds members (later `PUT`/`PATCH` calls define them).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -118,8 +119,15 @@ fn check(site: &Site, doc: &Map<String, Value>, missing: StatusCode) -> Result<I
     })
 }
 
-/// Makes the Jira group's SCIM-managed members exactly `input.members`; others stay.
-fn set_members(site: &mut Site, idx: usize, input: &Input, now: i64) -> Result<(), ApiError> {
+/// Makes the Jira group's SCIM-managed members exactly `input.members` (only adds them when `additive`: a
+/// `POST` that takes over an existing Jira group keeps its members); members without a SCIM record stay.
+fn set_members(
+    site: &mut Site,
+    idx: usize,
+    input: &Input,
+    additive: bool,
+    now: i64,
+) -> Result<(), ApiError> {
     let Some(record) = site.directory.group(idx) else {
         return Err(ApiError::internal("group record vanished"));
     };
@@ -139,7 +147,10 @@ fn set_members(site: &mut Site, idx: usize, input: &Input, now: i64) -> Result<(
                 .collect()
         })
         .unwrap_or_default();
-    let wanted: BTreeSet<AccountKey> = input.members.keys().copied().collect();
+    let mut wanted: BTreeSet<AccountKey> = input.members.keys().copied().collect();
+    if additive {
+        wanted.extend(current.iter().copied());
+    }
     let total = site.group(key).map_or(0, |g| g.members.len())
         + wanted.difference(&current).count()
         - current.difference(&wanted).count();
@@ -224,7 +235,7 @@ pub async fn create(ctx: Ctx, Body(body): Body<Value>) -> Result<Response, ApiEr
         created: now,
         last_modified: now,
     });
-    set_members(&mut site, idx, &input, now)?;
+    set_members(&mut site, idx, &input, true, now)?;
     let group = site
         .directory
         .group(idx)
@@ -265,7 +276,7 @@ fn write(
         ))
         .code("mutability"));
     }
-    set_members(&mut site, idx, &input, now)?;
+    set_members(&mut site, idx, &input, false, now)?;
     let group = site
         .directory
         .group(idx)
