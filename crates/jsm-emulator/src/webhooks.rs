@@ -377,6 +377,20 @@ fn record(log: &Mutex<VecDeque<AttemptRecord>>, entry: AttemptRecord) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_target_is_checked_without_panicking(url in "\\PC{0,80}", any_host in any::<bool>()) {
+            let _ = check_target(&url, any_host);
+        }
+
+        #[test]
+        fn any_secret_signs(secret in "\\PC{0,80}", body in proptest::collection::vec(any::<u8>(), 0..128)) {
+            let sig = signature(&secret, &body);
+            prop_assert!(sig.starts_with("sha256=") && sig.len() == 7 + 64);
+        }
+    }
 
     #[test]
     fn loopback_only_by_default() {

@@ -185,3 +185,55 @@ fn basic_client(headers: &HeaderMap) -> Option<(String, String)> {
     let (id, secret) = decoded.split_once(':')?;
     Some((id.to_string(), secret.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn headers(content_type: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Ok(v) = HeaderValue::from_str(content_type) {
+            h.insert(header::CONTENT_TYPE, v);
+        }
+        h
+    }
+
+    #[test]
+    fn reads_json_and_form_bodies() {
+        let json = parse(
+            &headers("application/json"),
+            br#"{"grant_type":"refresh_token","refresh_token":"r","extra":1}"#,
+        );
+        assert!(json.is_ok_and(|b| b.refresh_token.as_deref() == Some("r")));
+        let form = parse(
+            &headers("application/x-www-form-urlencoded; charset=utf-8"),
+            b"grant_type=authorization_code&code=a%2Bb&code=ignored",
+        );
+        assert!(form.is_ok_and(|b| b.code.as_deref() == Some("a+b")));
+        assert!(parse(&headers("application/json"), b"  ").is_err());
+        assert!(parse(&headers("application/json"), b"[]").is_err());
+        let secret = parse(&headers("application/json"), br#"{"client_secret":5}"#);
+        assert!(secret.is_err_and(|e| e.contains("client_secret") || e.contains("invalid type")));
+    }
+
+    proptest! {
+        #[test]
+        fn any_body_is_answered_without_panicking(
+            bytes in proptest::collection::vec(any::<u8>(), 0..256),
+            form in any::<bool>(),
+        ) {
+            let ct = if form { "application/x-www-form-urlencoded" } else { "application/json" };
+            let _ = parse(&headers(ct), &bytes);
+        }
+
+        #[test]
+        fn any_authorization_header_is_answered_without_panicking(value in "\\PC{0,64}") {
+            let mut h = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                h.insert(header::AUTHORIZATION, v);
+            }
+            let _ = basic_client(&h);
+        }
+    }
+}
