@@ -212,6 +212,10 @@ impl Dispatcher {
 
 /// Turns the site's pending user events into deliveries and queues them. Called after every request.
 pub fn flush(emu: &Emulator) {
+    // The common case, nothing to send, costs a shared read lock only.
+    if emu.site().webhooks.outbox.is_empty() {
+        return;
+    }
     let now = emu.now();
     let base = emu.base_url().to_string();
     let deliveries: Vec<Delivery> = {
