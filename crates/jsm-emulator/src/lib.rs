@@ -1,6 +1,7 @@
 //! jsm-emulator: a stateful, local Atlassian for the user-management slice — Jira platform REST v3 users and
-//! groups, JSM customers, service desks and organizations — with Atlassian's paging, errors, auth, privacy and
-//! rate limits, plus injected faults and a control plane under `/_emulator`.
+//! groups, JSM customers, service desks and organizations, SCIM 2.0 provisioning, the organizations admin API and
+//! the user management API — with Atlassian's paging, errors, auth, privacy and rate limits, plus injected faults
+//! and a control plane under `/_emulator`.
 
 mod app;
 mod auth;

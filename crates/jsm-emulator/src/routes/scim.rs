@@ -2,7 +2,7 @@
 //! Groups and the discovery endpoints, over the one site, so SCIM users are Atlassian accounts and SCIM groups
 //! are Jira groups.
 //!
-//! Choices where Atlassian's documentation is silent (see also `docs` in the README of the emulator):
+//! Choices where Atlassian's documentation is silent:
 //! - Responses are `application/scim+json` unless the request's `Accept` names `application/json` only.
 //! - `count` defaults to 100 and is clamped to 1000 (`filter.maxResults`); `itemsPerPage` is what was returned.
 //! - `DELETE /Users/{id}` deactivates the account; the record then answers 404 and is left out of lists until
@@ -10,6 +10,10 @@
 //!   same email, which brings back the same SCIM id.
 //! - `active` left out of a `POST` means `true`; left out of a `PUT` (or removed by PATCH) it is unassigned,
 //!   which also counts as active.
+//! - `schemas` on a user lists the core schema first (generic clients pick the model from the first URN);
+//!   Atlassian's extension is described at `/Schemas` but not declared on the User resource type, because
+//!   its URN ends in a version (`…:1.0`) that RFC 7644's attrPath grammar cannot address.
+//! - A `POST /Groups` whose name is an existing Jira group takes it over and only adds members.
 
 mod attrs;
 mod discovery;
