@@ -141,15 +141,21 @@ pub fn build(args: &Args, admin_token: &str) -> anyhow::Result<Emulator> {
     Ok(builder.build())
 }
 
+/// Reads a JSON file; a value that does not fit names its JSON path (`accounts[3].email`).
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut de = serde_json::Deserializer::from_str(&text);
+    serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| anyhow::anyhow!("{}: at '{}': {}", path.display(), e.path(), e.inner()))
+}
+
 fn read_fault_rules(path: &Path) -> anyhow::Result<Vec<FaultRule>> {
     #[derive(serde::Deserialize)]
     struct Rules {
         rules: Vec<FaultRule>,
     }
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let rules: Rules =
-        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    let rules: Rules = read_json(path)?;
     for (i, rule) in rules.rules.iter().enumerate() {
         if let Err(e) = rule.validate() {
             bail!("{}: rules[{i}]: {e}", path.display());
@@ -159,10 +165,7 @@ fn read_fault_rules(path: &Path) -> anyhow::Result<Vec<FaultRule>> {
 }
 
 fn read_state(path: &Path) -> anyhow::Result<Site> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let file: SiteFile = serde_json::from_str(&text)
-        .with_context(|| format!("parsing state file {}", path.display()))?;
+    let file: SiteFile = read_json(path)?;
     Site::from_file(file).map_err(|e| anyhow::anyhow!("state file {}: {e}", path.display()))
 }
 
