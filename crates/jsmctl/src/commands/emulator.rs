@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use jsm_emulator::clock::Clock;
 use jsm_emulator::faults::FaultRule;
 use jsm_emulator::identity::{self, Identity};
 use jsm_emulator::limits::LimitConfig;
@@ -66,6 +67,10 @@ pub struct Args {
     /// Largest accepted request body in bytes.
     #[arg(long, default_value_t = jsm_emulator::DEFAULT_MAX_BODY_BYTES)]
     pub max_body_bytes: usize,
+    /// Freeze the emulator clock at this instant (RFC 3339, e.g. 2026-01-01T00:00:00Z) for reproducible runs;
+    /// it then moves only through `POST /_emulator/clock/advance`. Default: real time.
+    #[arg(long, value_parser = parse_instant)]
+    pub frozen_clock: Option<i64>,
     #[command(flatten)]
     pub integrations: integrations::IntegrationArgs,
     /// Id of the SCIM directory: the SCIM base is `{base}/scim/directory/{ID}`.
@@ -120,6 +125,10 @@ pub fn build(args: &Args, admin_token: &str) -> anyhow::Result<Emulator> {
         .limits(limits)
         .faults(rules)
         .max_body_bytes(args.max_body_bytes)
+        .clock(match args.frozen_clock {
+            Some(at) => Clock::frozen(at),
+            None => Clock::real(),
+        })
         .identity(Identity {
             directory_id: args.directory_id.clone(),
             scim_token: args.scim_token.clone(),
@@ -139,6 +148,13 @@ pub fn build(args: &Args, admin_token: &str) -> anyhow::Result<Emulator> {
         builder = builder.site(read_state(state)?);
     }
     Ok(builder.build())
+}
+
+/// Parses an RFC 3339 instant into milliseconds since the epoch.
+fn parse_instant(value: &str) -> Result<i64, String> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| t.timestamp_millis())
+        .map_err(|e| format!("expected an RFC 3339 instant such as 2026-01-01T00:00:00Z: {e}"))
 }
 
 /// Reads a JSON file; a value that does not fit names its JSON path (`accounts[3].email`).

@@ -149,3 +149,34 @@ fn demo_tours_the_emulator_and_exits_zero() {
     assert!(text.contains("429"), "{text}");
     assert!(text.contains("Tour complete"));
 }
+
+#[tokio::test]
+async fn a_frozen_clock_makes_runs_reproducible() {
+    let (child, base, mut out) =
+        start(&["--seed", "demo", "--frozen-clock", "2026-01-01T00:00:00Z"]);
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let token = line
+        .trim()
+        .strip_prefix("admin-token: ")
+        .unwrap()
+        .to_string();
+    let http = reqwest::Client::new();
+    let clock: serde_json::Value = http
+        .get(format!("{base}/_emulator/clock"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(clock["now"], 1_767_225_600_000i64);
+    assert_eq!(clock["frozen"], true);
+    assert!(terminate(child).success());
+    let out = jsmctl()
+        .args(["emulator", "--frozen-clock", "yesterday"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
