@@ -4,7 +4,7 @@ use axum::response::Response;
 use jsm_proto::jira::AccountType;
 use jsm_proto::jsm::{AccountIds, NewCustomer};
 
-use super::{desks, staff};
+use super::{Change, desks, staff};
 use crate::http::{self as h, ApiError, Body, Ctx, PageArgs, jsm_page};
 use crate::routes::views;
 use crate::site::{AccountKey, DeskAccess, NewAccount, Site, UserEventKind, valid_email};
@@ -130,7 +130,7 @@ pub async fn add(
     let mut site = ctx.emu.site_mut();
     let desk = desks::find(&ctx, &site, &id)?;
     let (known, unknown) = resolve(&site, &body)?;
-    site.desks[desk].customers.extend(known);
+    Change::Add.apply(&mut site.desks[desk].customers, known);
     partial(unknown)
 }
 
@@ -150,8 +150,6 @@ pub async fn remove(
         .key("sd.customer.remove.open.access"));
     }
     let (known, unknown) = resolve(&site, &body)?;
-    for k in known {
-        site.desks[desk].customers.remove(&k);
-    }
+    Change::Remove.apply(&mut site.desks[desk].customers, known);
     partial(unknown)
 }

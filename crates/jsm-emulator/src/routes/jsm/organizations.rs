@@ -5,7 +5,7 @@ use jsm_proto::jsm::{AccountIds, Organization, SelfLink};
 use serde::Deserialize;
 
 use super::customers::{partial, resolve};
-use super::{desks, staff};
+use super::{Change, desks, staff};
 use crate::http::{self as h, ApiError, Body, Ctx, PageArgs, jsm_page};
 use crate::routes::views;
 use crate::site::{self, AccountKey, Site};
@@ -165,14 +165,7 @@ pub async fn add_members(
     Path(ident): Path<String>,
     Body(body): Body<AccountIds>,
 ) -> Result<Response, ApiError> {
-    ctx.require(staff, STAFF_ONLY)?;
-    let mut site = ctx.emu.site_mut();
-    let id = find(&ctx, &site, &ident)?;
-    let (known, unknown) = resolve(&site, &body)?;
-    if let Some(org) = site.organizations.get_mut(&id) {
-        org.members.extend(known);
-    }
-    partial(unknown)
+    change_members(ctx, &ident, &body, Change::Add)
 }
 
 pub async fn remove_members(
@@ -180,14 +173,21 @@ pub async fn remove_members(
     Path(ident): Path<String>,
     Body(body): Body<AccountIds>,
 ) -> Result<Response, ApiError> {
+    change_members(ctx, &ident, &body, Change::Remove)
+}
+
+fn change_members(
+    ctx: Ctx,
+    ident: &str,
+    body: &AccountIds,
+    change: Change,
+) -> Result<Response, ApiError> {
     ctx.require(staff, STAFF_ONLY)?;
     let mut site = ctx.emu.site_mut();
-    let id = find(&ctx, &site, &ident)?;
-    let (known, unknown) = resolve(&site, &body)?;
+    let id = find(&ctx, &site, ident)?;
+    let (known, unknown) = resolve(&site, body)?;
     if let Some(org) = site.organizations.get_mut(&id) {
-        for k in known {
-            org.members.remove(&k);
-        }
+        change.apply(&mut org.members, known);
     }
     partial(unknown)
 }
@@ -233,13 +233,7 @@ pub async fn link_desk(
     Path(desk): Path<String>,
     Body(body): Body<OrganizationRefBody>,
 ) -> Result<Response, ApiError> {
-    ctx.require(staff, STAFF_ONLY)?;
-    let org = organization_id(&body)?;
-    let mut site = ctx.emu.site_mut();
-    let index = desks::find(&ctx, &site, &desk)?;
-    find(&ctx, &site, &org.to_string())?;
-    site.desks[index].organizations.insert(org);
-    Ok(h::empty(StatusCode::NO_CONTENT))
+    change_desk_link(ctx, &desk, &body, Change::Add)
 }
 
 pub async fn unlink_desk(
@@ -247,11 +241,20 @@ pub async fn unlink_desk(
     Path(desk): Path<String>,
     Body(body): Body<OrganizationRefBody>,
 ) -> Result<Response, ApiError> {
+    change_desk_link(ctx, &desk, &body, Change::Remove)
+}
+
+fn change_desk_link(
+    ctx: Ctx,
+    desk: &str,
+    body: &OrganizationRefBody,
+    change: Change,
+) -> Result<Response, ApiError> {
     ctx.require(staff, STAFF_ONLY)?;
-    let org = organization_id(&body)?;
+    let org = organization_id(body)?;
     let mut site = ctx.emu.site_mut();
-    let index = desks::find(&ctx, &site, &desk)?;
+    let index = desks::find(&ctx, &site, desk)?;
     find(&ctx, &site, &org.to_string())?;
-    site.desks[index].organizations.remove(&org);
+    change.apply(&mut site.desks[index].organizations, [org]);
     Ok(h::empty(StatusCode::NO_CONTENT))
 }
