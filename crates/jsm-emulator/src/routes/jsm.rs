@@ -49,3 +49,25 @@ pub fn router() -> Router<Emulator> {
 fn staff(p: &Perms) -> bool {
     p.agent || p.jira_admin
 }
+
+/// Whether a JSM call adds to or removes from a set of members; both are idempotent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    Add,
+    Remove,
+}
+
+impl Change {
+    fn apply(
+        self,
+        set: &mut std::collections::BTreeSet<u32>,
+        items: impl IntoIterator<Item = u32>,
+    ) {
+        for item in items {
+            match self {
+                Change::Add => set.insert(item),
+                Change::Remove => set.remove(&item),
+            };
+        }
+    }
+}
