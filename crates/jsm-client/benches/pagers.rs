@@ -4,7 +4,8 @@
 //! atlassian-python-api (benches/atlassian_python_pagers.py, if `.venv/bin/python` has it) and prints the ratio of
 //! wall times.
 //!
-//! Run: `cargo bench -p jsm-client --bench pagers` (release build; about two minutes).
+//! Run: `cargo bench -p jsm-client --bench pagers` (release build; about two minutes, plus the Python run).
+//! `BENCH_PYTHON` overrides the interpreter (default: the repo's `.venv/bin/python`).
 
 use std::process::Command;
 use std::sync::Arc;
@@ -85,7 +86,8 @@ async fn main() {
             .seed(Seed::Generated {
                 users: MEMBERS as usize + 202,
             })
-            .limits(limits.clone()),
+            .limits(limits.clone())
+            .log_capacity(200_000),
     )
     .await;
     {
@@ -159,7 +161,11 @@ async fn main() {
     let ours = members.wall + customers.wall;
     println!("jsm-client total wall: {:.2}s", ours.as_secs_f64());
 
-    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
+    let python = std::env::var_os("BENCH_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
+        });
     let script =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/atlassian_python_pagers.py");
     if !python.exists() {
@@ -169,6 +175,7 @@ async fn main() {
         return;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
+    emu.emu.log().clear();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(python)
             .arg(script)
@@ -180,6 +187,13 @@ async fn main() {
         Ok(Ok(o)) if o.status.success() => {
             let line = String::from_utf8_lossy(&o.stdout);
             println!("atlassian-python-api: {}", line.trim());
+            let log = emu.emu.log().since(0, usize::MAX);
+            let throttled = log.iter().filter(|e| e.status == 429).count();
+            println!(
+                "atlassian-python-api as the emulator saw it: {} requests, {throttled} answered 429 ({:.1}%)",
+                log.len(),
+                throttled as f64 / log.len().max(1) as f64 * 100.0
+            );
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(line.trim()) {
                 let theirs = v["wall_s"].as_f64().unwrap_or(f64::NAN);
                 println!(

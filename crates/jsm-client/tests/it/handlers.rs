@@ -674,3 +674,89 @@ async fn oauth_code_exchange_and_accessible_resources() {
     let sites = client.oauth().accessible_resources().await.unwrap();
     assert_eq!(sites[0].id, "cloud-1");
 }
+
+/// A store whose process "dies" between receiving rotated tokens and saving them: loads work, saves fail.
+#[derive(Debug)]
+struct CrashBeforeSave(Arc<MemoryTokenStore>);
+
+impl TokenStore for CrashBeforeSave {
+    fn load(&self) -> BoxFuture<'_, Result<Option<TokenSet>, StoreError>> {
+        self.0.load()
+    }
+    fn save<'a>(&'a self, _: &'a TokenSet) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async { Err("process killed before the save".into()) })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_crash_between_receiving_and_saving_a_rotated_token_recovers_within_the_leeway() {
+    let server = MockServer::start().await;
+    // The first refresh with r1 rotates to r2, but the answer is lost with the crashed process. Atlassian accepts
+    // r1 again inside its reuse leeway and rotates to r3.
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_partial_json(
+            json!({"grant_type": "refresh_token", "refresh_token": "r1"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "a2", "refresh_token": "r2", "expires_in": 3600}),
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .and(body_partial_json(
+            json!({"grant_type": "refresh_token", "refresh_token": "r1"}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "a3", "refresh_token": "r3", "expires_in": 3600}),
+        ))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/ex/jira/cloud-1/rest/api/3/myself"))
+        .and(header("authorization", "Bearer a3"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(user_json("me", None)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/ex/jira/cloud-1/rest/api/3/myself"))
+        .and(header("authorization", "Bearer a2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(user_json("me", None)))
+        .expect(0)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let durable = Arc::new(MemoryTokenStore::new(Some(tokens("a1", "r1", -5))));
+    let (crashed, _) = oauth_client(&server, Arc::new(CrashBeforeSave(durable.clone())));
+    assert!(matches!(
+        crashed.users().myself().await,
+        Err(Error::TokenStore { .. })
+    ));
+    drop(crashed);
+    assert_eq!(
+        durable
+            .current()
+            .unwrap()
+            .refresh_token
+            .unwrap()
+            .expose_secret(),
+        "r1",
+        "nothing was saved"
+    );
+
+    let (restarted, _) = oauth_client(&server, durable.clone());
+    assert_eq!(restarted.users().myself().await.unwrap().account_id, "me");
+    assert_eq!(
+        durable
+            .current()
+            .unwrap()
+            .refresh_token
+            .unwrap()
+            .expose_secret(),
+        "r3"
+    );
+}
