@@ -784,3 +784,91 @@ async fn second_app_token(emu: &TestEmulator) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+#[tokio::test]
+async fn scim_and_admin_api_changes_fire_user_events() {
+    let emu = start().await;
+    let mut receiver = Receiver::start().await;
+    register(&emu, &receiver.url, Some(SECRET)).await;
+
+    // SCIM POST /Users: user_created.
+    let (status, created) = status_json(
+        emu.scim(Method::POST, "/Users")
+            .json(&json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "hooked@idp.example",
+                "displayName": "Hooked Idp",
+                "emails": [{"value": "hooked@idp.example", "primary": true}],
+            }))
+            .send()
+            .await
+            .expect("scim create"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (seen, body) = receiver.next_event("user_created").await;
+    assert!(signature_ok(&seen, SECRET));
+    assert_eq!(body["user"]["emailAddress"], "hooked@idp.example");
+    let account = body["user"]["accountId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(account, account_id(&emu, "hooked@idp.example"));
+
+    // SCIM PATCH active=false (no schemas, as identity providers send it): user_updated, inactive.
+    let scim_id = created["id"].as_str().unwrap_or_default().to_string();
+    let (status, _) = status_json(
+        emu.scim(Method::PATCH, &format!("/Users/{scim_id}"))
+            .json(&json!({"Operations": [{"op": "replace", "value": {"active": "False"}}]}))
+            .send()
+            .await
+            .expect("scim patch"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let (seen, body) = receiver.next_event("user_updated").await;
+    assert!(signature_ok(&seen, SECRET));
+    assert_eq!(body["user"]["accountId"], account.as_str());
+    assert_eq!(body["user"]["active"], false);
+
+    // Admin API suspend-access on a demo agent: user_updated.
+    let agents = crate::support::demo_people(&emu).0;
+    let suspended = account_id(&emu, &agents[0]);
+    let resp = emu
+        .org(
+            Method::POST,
+            &format!("/directory/users/{suspended}/suspend-access"),
+        )
+        .send()
+        .await
+        .expect("suspend");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (_, body) = receiver.next_event("user_updated").await;
+    assert_eq!(body["user"]["accountId"], suspended.as_str());
+    assert_eq!(body["user"]["active"], false);
+
+    // User management API lifecycle disable: user_updated.
+    let disabled = account_id(&emu, &agents[1]);
+    let resp = emu
+        .http
+        .post(emu.url(&format!("/users/{disabled}/manage/lifecycle/disable")))
+        .bearer_auth(emu.org_key())
+        .send()
+        .await
+        .expect("disable");
+    assert!(resp.status().is_success(), "{}", resp.status());
+    let (_, body) = receiver.next_event("user_updated").await;
+    assert_eq!(body["user"]["accountId"], disabled.as_str());
+
+    // Admin API directory removal: user_deleted.
+    let removed = account_id(&emu, &agents[2]);
+    let resp = emu
+        .org(Method::DELETE, &format!("/directory/users/{removed}"))
+        .send()
+        .await
+        .expect("remove");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (seen, body) = receiver.next_event("user_deleted").await;
+    assert!(signature_ok(&seen, SECRET));
+    assert_eq!(body["user"]["accountId"], removed.as_str());
+}
