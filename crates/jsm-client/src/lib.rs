@@ -151,6 +151,11 @@ impl Client {
         handlers::admin::AdminHandler::new(self)
     }
 
+    /// Admin webhooks (user events) and app webhooks (issue events).
+    pub fn webhooks(&self) -> handlers::webhooks::WebhooksHandler<'_> {
+        handlers::webhooks::WebhooksHandler::new(self)
+    }
+
     /// OAuth 2.0 (3LO): code exchange, refresh, accessible resources.
     pub fn oauth(&self) -> handlers::oauth::OAuthHandler<'_> {
         handlers::oauth::OAuthHandler::new(self)

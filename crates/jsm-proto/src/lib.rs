@@ -8,6 +8,7 @@ pub mod jsm;
 pub mod oauth;
 pub mod page;
 pub mod scim;
+pub mod webhook;
 
 pub use error::{ErrorCollection, I18nErrorMessage, JsmErrorResponse};
 pub use page::{JsmPage, JsmPageLinks, PageBean};

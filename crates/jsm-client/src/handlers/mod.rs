@@ -9,6 +9,7 @@ pub mod roles;
 pub mod scim;
 pub mod service_desks;
 pub mod users;
+pub mod webhooks;
 
 /// The outcome of a change that is safe to repeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -760,3 +760,143 @@ async fn a_crash_between_receiving_and_saving_a_rotated_token_recovers_within_th
         "r3"
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn webhooks_admin_and_app_registration() {
+    let server = MockServer::start().await;
+    let hook = json!({"self": format!("{}/rest/webhooks/1.0/webhook/12", server.uri()), "name": "users", "url": "https://recv.example/hook",
+        "events": ["user_created"], "filters": {}, "excludeBody": false, "enabled": true, "lastUpdated": 1_700_000_000_000_i64});
+    Mock::given(method("POST"))
+        .and(path("/rest/webhooks/1.0/webhook"))
+        .and(body_partial_json(
+            json!({"name": "users", "events": ["user_created"], "secret": "hmac-key"}),
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(hook.clone()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/webhooks/1.0/webhook"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([hook])))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/rest/webhooks/1.0/webhook/12"))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/webhook"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"webhookRegistrationResult": [
+            {"createdWebhookId": 1000}, {"errors": ["The clause watchCount is unsupported"]}]})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/webhook"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"startAt": 0, "maxResults": 100, "total": 1, "isLast": true,
+            "values": [{"id": 1000, "events": ["jira:issue_created"], "jqlFilter": "project = A", "expirationDate": "2019-06-01T12:42:30.000+0000"}]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("PUT"))
+        .and(path("/rest/api/3/webhook/refresh"))
+        .and(body_json(json!({"webhookIds": [1000]})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"expirationDate": 1_800_000_000_000_i64})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/rest/api/3/webhook"))
+        .and(body_json(json!({"webhookIds": [1000]})))
+        .respond_with(ResponseTemplate::new(202))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let (client, _) = common::client(&server);
+    let new = jsm_proto::webhook::NewAdminWebhook {
+        name: "users".into(),
+        url: "https://recv.example/hook".into(),
+        events: vec!["user_created".into()],
+        secret: Some("hmac-key".into()),
+        ..Default::default()
+    };
+    assert!(!format!("{new:?}").contains("hmac-key"));
+    let created = client.webhooks().create_admin(&new).await.unwrap();
+    assert_eq!(created.id(), Some("12"));
+    assert_eq!(client.webhooks().list_admin().await.unwrap().len(), 1);
+    assert_eq!(
+        client.webhooks().delete_admin("12").await.unwrap(),
+        Change::Applied
+    );
+    let details = jsm_proto::webhook::WebhookDetails {
+        events: vec!["jira:issue_created".into()],
+        jql_filter: "project = A".into(),
+        ..Default::default()
+    };
+    let results = client
+        .webhooks()
+        .register("https://app.example/wh", vec![details.clone(), details])
+        .await
+        .unwrap();
+    assert_eq!(results[0].created_webhook_id, Some(1000));
+    assert_eq!(results[1].errors.len(), 1);
+    assert_eq!(client.webhooks().list().all().await.unwrap()[0].id, 1000);
+    client.webhooks().refresh(&[1000]).await.unwrap();
+    client.webhooks().delete(&[1000]).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_concurrency_cap_bounds_requests_in_flight() {
+    #[derive(Debug, Default)]
+    struct InFlight {
+        now: std::sync::atomic::AtomicI64,
+        max: std::sync::atomic::AtomicI64,
+    }
+    impl jsm_client::Observer for InFlight {
+        fn on_event(&self, event: &jsm_client::Event) {
+            use std::sync::atomic::Ordering::SeqCst;
+            match event {
+                jsm_client::Event::Sent { .. } => {
+                    let n = self.now.fetch_add(1, SeqCst) + 1;
+                    self.max.fetch_max(n, SeqCst);
+                }
+                jsm_client::Event::Answered { .. } => {
+                    self.now.fetch_sub(1, SeqCst);
+                }
+                _ => {}
+            }
+        }
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/user"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(user_json("a1", None))
+                .set_delay(std::time::Duration::from_millis(50)),
+        )
+        .expect(8)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let observer = Arc::new(InFlight::default());
+    let client = Client::builder()
+        .site(server.uri())
+        .basic_auth("a@example.com", "t")
+        .max_concurrency(2)
+        .observer(observer.clone())
+        .build()
+        .unwrap();
+    let calls = (0..8).map(|_| {
+        let client = client.clone();
+        async move { client.users().get("a1").await }
+    });
+    for r in futures::future::join_all(calls).await {
+        r.unwrap();
+    }
+    assert_eq!(observer.max.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
