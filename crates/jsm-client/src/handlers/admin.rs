@@ -88,7 +88,8 @@ impl<'c> AdminHandler<'c> {
         self.client.execute_json(&req).await
     }
 
-    /// Removes the account from the directory (product access and membership); 404 counts as done.
+    /// Removes the account from the directory (product access and membership); 404 or "not in the directory"
+    /// counts as done.
     pub async fn remove_from_directory(&self, account_id: &str) -> Result<Change> {
         let req = Request::new(
             Method::DELETE,
@@ -99,16 +100,16 @@ impl<'c> AdminHandler<'c> {
         match self.client.execute(&req).await {
             Ok(_) => Ok(Change::Applied),
             Err(e) if e.is_not_found() => Ok(Change::AlreadyApplied),
+            Err(Error::Api {
+                status: 400, body, ..
+            }) if body.mentions("not in the directory") => Ok(Change::AlreadyApplied),
             Err(e) => Err(e),
         }
     }
 
-    /// Creates a directory group (creation is eventual on Atlassian; not retried).
-    pub async fn create_group(
-        &self,
-        name: &str,
-        description: Option<&str>,
-    ) -> Result<AdminMessage> {
+    /// Creates a directory group. Names are unique, so "already exists" (also what a retry after a lost answer
+    /// sees) is `Change::AlreadyApplied` and the call is safe to retry.
+    pub async fn create_group(&self, name: &str, description: Option<&str>) -> Result<Change> {
         let body = NewAdminGroup {
             name: name.to_string(),
             description: description.map(str::to_string),
@@ -119,8 +120,17 @@ impl<'c> AdminHandler<'c> {
             "/admin/v1/orgs/{}/directory/groups",
             &[self.org()?],
         )
-        .json(&body)?;
-        self.client.execute_json(&req).await
+        .json(&body)?
+        .idempotent(true);
+        match self.client.execute(&req).await {
+            Ok(_) => Ok(Change::Applied),
+            Err(Error::Api {
+                status: 400 | 409,
+                body,
+                ..
+            }) if body.mentions("already exists") => Ok(Change::AlreadyApplied),
+            Err(e) => Err(e),
+        }
     }
 
     /// Adds an account to a directory group (repeatable; SCIM-synced groups refuse).

@@ -4,6 +4,7 @@
 mod common;
 mod emulator;
 mod handlers;
+mod identity;
 mod pager;
 mod retry;
 mod secrets;
