@@ -495,3 +495,89 @@ async fn webhook_handlers_against_the_emulator() {
             .any(|w| w.id == wid)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oauth_and_webhooks_survive_20_percent_faults_and_default_limits() {
+    let emu = TestEmulator::start_with(
+        Emulator::builder()
+            .seed(Seed::Demo)
+            .limits(LimitConfig::default()),
+    )
+    .await;
+    let store = Arc::new(MemoryTokenStore::new(None));
+    let metrics = Arc::new(Metrics::default());
+    let oauth = &emu.emu.config().oauth;
+    let client = Client::builder()
+        .gateway(emu.cloud_id())
+        .api_url(emu.base_url.clone())
+        .auth_url(emu.base_url.clone())
+        .oauth(OAuthConfig::new(
+            oauth.client_id.clone(),
+            oauth.client_secret.expose().to_string(),
+            store.clone(),
+        ))
+        .retry(retry())
+        .observer(metrics.clone())
+        .build()
+        .unwrap();
+    let code = emu
+        .oauth_code(&SCOPES.join(" "), "http://127.0.0.1:9/cb")
+        .await;
+    client
+        .oauth()
+        .exchange_code(&code, "http://127.0.0.1:9/cb")
+        .await
+        .unwrap();
+    // Faults from here on: the token endpoint and the gateway fail 20% of the time.
+    let rules = serde_json::to_value(FaultRule::server_errors(0.2)).unwrap();
+    emu.control(Method::PUT, "/faults", Some(json!({ "rules": rules })))
+        .await;
+
+    let mut refresh_tokens = HashSet::new();
+    for _ in 0..8 {
+        client.oauth().refresh().await.unwrap();
+        assert!(
+            refresh_tokens.insert(refresh_of(&store)),
+            "every refresh rotated to a new, saved token"
+        );
+        assert_eq!(
+            client
+                .users()
+                .myself()
+                .await
+                .unwrap()
+                .email_address
+                .as_deref(),
+            Some(ADMIN_EMAIL)
+        );
+    }
+    let details = jsm_proto::webhook::WebhookDetails {
+        events: vec!["jira:issue_created".into()],
+        jql_filter: "project = HELP".into(),
+        ..Default::default()
+    };
+    let results = client
+        .webhooks()
+        .register("http://127.0.0.1:9/app", vec![details])
+        .await;
+    // Registration is a plain POST: a fault on it is reported, never blindly retried.
+    if let Ok(results) = results {
+        let wid = results[0].created_webhook_id.unwrap();
+        assert_eq!(
+            client
+                .webhooks()
+                .list()
+                .all()
+                .await
+                .unwrap()
+                .iter()
+                .filter(|w| w.id == wid)
+                .count(),
+            1
+        );
+        client.webhooks().refresh(&[wid]).await.unwrap();
+        client.webhooks().delete(&[wid]).await.unwrap();
+    }
+    let m = metrics.snapshot();
+    assert!(m.server_errors > 0 && m.retries >= m.server_errors, "{m:?}");
+}
