@@ -581,3 +581,80 @@ async fn oauth_and_webhooks_survive_20_percent_faults_and_default_limits() {
     let m = metrics.snapshot();
     assert!(m.server_errors > 0 && m.retries >= m.server_errors, "{m:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scoped_tokens_work_through_the_gateway_and_expired_tokens_name_the_credential() {
+    let emu = TestEmulator::start().await;
+    let scoped = emu
+        .control(
+            Method::POST,
+            "/tokens",
+            Some(json!({"email": ADMIN_EMAIL, "scoped": true, "scopes": ["read:jira-user", "manage:jira-configuration"]})),
+        )
+        .await["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let through_gateway = Client::builder()
+        .gateway(emu.cloud_id())
+        .api_url(emu.base_url.clone())
+        .basic_auth(ADMIN_EMAIL, scoped.clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        through_gateway
+            .users()
+            .myself()
+            .await
+            .unwrap()
+            .email_address
+            .as_deref(),
+        Some(ADMIN_EMAIL)
+    );
+    let at_site = Client::builder()
+        .site(emu.base_url.clone())
+        .basic_auth(ADMIN_EMAIL, scoped)
+        .build()
+        .unwrap();
+    let err = at_site.users().myself().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Auth {
+                credential: Credential::ApiToken,
+                reason: AuthReason::Rejected
+            }
+        ),
+        "{err:?}"
+    );
+
+    let short = emu
+        .control(
+            Method::POST,
+            "/tokens",
+            Some(json!({"email": ADMIN_EMAIL, "expiresInDays": 1})),
+        )
+        .await["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let client = Client::builder()
+        .site(emu.base_url.clone())
+        .basic_auth(ADMIN_EMAIL, short)
+        .build()
+        .unwrap();
+    assert!(client.users().myself().await.is_ok());
+    emu.control(Method::POST, "/clock/advance", Some(json!({"days": 2})))
+        .await;
+    let err = client.users().myself().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Auth {
+                credential: Credential::ApiToken,
+                reason: AuthReason::Rejected
+            }
+        ),
+        "{err:?}"
+    );
+}
