@@ -384,12 +384,47 @@ async fn admin_calls_use_the_org_key_and_paths() {
         .expect(1)
         .mount(&server)
         .await;
+    Mock::given(method("POST"))
+        .and(path("/admin/v1/orgs/o1/directory/groups/g9/memberships"))
+        .and(body_json(json!({"account_id": "acc-1"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message": "added"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(
+            "/admin/v1/orgs/o1/directory/groups/g9/memberships/acc-1",
+        ))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"errors": [{"status": "404", "code": "ADMIN-404-8"}]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
     catch_all(&server).await;
     let rec = Arc::new(Recorder::default());
     let client = common::builder(&server, &rec)
         .org_admin("o1", "admin-key")
         .build()
         .unwrap();
+    assert_eq!(
+        client
+            .admin()
+            .add_to_group("g9", "acc-1")
+            .await
+            .unwrap()
+            .message,
+        "added"
+    );
+    assert_eq!(
+        client
+            .admin()
+            .remove_from_group("g9", "acc-1")
+            .await
+            .unwrap(),
+        Change::AlreadyApplied
+    );
     assert!(
         client
             .admin()
