@@ -366,7 +366,8 @@ impl Site {
 }
 
 impl Site {
-    /// Whether a user search `query` matches: a prefix of any word of the display name, or of a visible email.
+    /// Whether a user search `query` matches: a prefix of any word of the display name, or of the email. As at
+    /// Atlassian, a hidden email still matches; the answer then leaves the email out.
     pub fn matches_query(&self, key: AccountKey, query: &str) -> bool {
         let account = self.account(key);
         let q = query.trim().to_lowercase();
@@ -376,8 +377,6 @@ impl Site {
         let name = account.display_name.to_lowercase();
         name.starts_with(&q)
             || name.split_whitespace().any(|w| w.starts_with(&q))
-            || account
-                .visible_email()
-                .is_some_and(|e| e.to_lowercase().starts_with(&q))
+            || account.email.to_lowercase().starts_with(&q)
     }
 }
