@@ -14,7 +14,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the local Atlassian emulator (Jira platform v3 + JSM) until SIGINT or SIGTERM.
+    /// Run the local Atlassian emulator (Jira v3, JSM, SCIM, admin API, OAuth, webhooks) until SIGINT or SIGTERM.
     Emulator(Box<commands::emulator::Args>),
     /// Start the emulator with demo data, tour it with real API calls, and exit.
     Demo(commands::demo::Args),
