@@ -7,6 +7,11 @@
 //! Run: `cargo bench -p jsm-client --bench pagers` (release build; about two minutes, plus the Python run).
 //! `BENCH_PYTHON` overrides the interpreter (default: the repo's `.venv/bin/python`).
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark measures real wall time"
+)]
+
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

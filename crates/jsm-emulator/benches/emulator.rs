@@ -5,6 +5,11 @@
 //!
 //! Run: `cargo bench -p jsm-emulator --bench emulator` (add `-- --seconds 5 --connections 32 --users 1000000`).
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "a benchmark measures real wall time"
+)]
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -65,6 +65,10 @@ impl Clock {
     }
 }
 
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the one place the emulator reads wall time"
+)]
 fn system_ms() -> Millis {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
