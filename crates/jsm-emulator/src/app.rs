@@ -121,24 +121,22 @@ async fn pipeline(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let method = req.method().as_str().to_string();
+    let method = req.method().clone();
+    let method = method.as_str();
     let path = req
         .extensions()
         .get::<Routed>()
         .map(|r| r.path.clone())
         .unwrap_or_else(|| req.uri().path().to_string());
-    let route = matched
-        .as_ref()
-        .map_or(path.as_str(), MatchedPath::as_str)
-        .to_string();
+    let route = matched.as_ref().map_or(path.as_str(), MatchedPath::as_str);
 
     let now = emu.now();
-    let verdict = match gate::admit(&emu, &method, &path, &route, now).await {
+    let verdict = match gate::admit(&emu, method, &path, route, now).await {
         Ok(verdict) => verdict,
         Err(answer) => return answer,
     };
 
-    let caller = match auth::authenticate(&emu, &mut req, &method, &route) {
+    let caller = match auth::authenticate(&emu, &mut req, method, route) {
         Ok(caller) => caller,
         Err(refusal) => return refusal.into_response(),
     };
