@@ -1,7 +1,10 @@
 //! `jsmctl demo`: starts the emulator with the demo site on a free port and tours it with real HTTP calls, so a
 //! new user sees the traps jsmctl exists for (silent page caps, hidden emails, experimental headers, 429s).
 
+use std::sync::Arc;
+
 use anyhow::{Context, bail};
+use jsm_client::{Client, GroupRef, Metrics};
 use jsm_emulator::{Emulator, Seed};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -76,7 +79,7 @@ pub async fn run(_args: Args) -> anyhow::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(jsm_emulator::serve(listener, emu, async {
+    let server = tokio::spawn(jsm_emulator::serve(listener, emu.clone(), async {
         let _ = stopped.await;
     }));
     println!("Emulator running at {base}");
@@ -86,7 +89,10 @@ pub async fn run(_args: Args) -> anyhow::Result<()> {
         http: reqwest::Client::new(),
         base,
     };
-    let result = steps(&tour).await;
+    let mut result = steps(&tour).await;
+    if result.is_ok() {
+        result = client_steps(&tour.base, &emu).await;
+    }
     let _ = stop.send(());
     server.await??;
     result?;
@@ -235,5 +241,51 @@ async fn steps(t: &Tour) -> anyhow::Result<()> {
         "   after waiting {retry_after}s the retry succeeds: {}",
         again["displayName"]
     );
+    Ok(())
+}
+
+/// The same site through jsm-client, the typed client: pagers that follow the hidden caps and a limiter that paces
+/// itself, and an email lookup that falls back to SCIM when the profile hides the email.
+async fn client_steps(base: &str, emu: &Emulator) -> anyhow::Result<()> {
+    let identity = &emu.config().identity;
+    let metrics = Arc::new(Metrics::default());
+    let client = Client::builder()
+        .site(base)
+        .api_url(base)
+        .auth_url(base)
+        .basic_auth(ADMIN_EMAIL, ADMIN_TOKEN)
+        .scim(identity.directory_id.clone(), identity.scim_token.clone())
+        .org_admin(identity.org_id.clone(), identity.org_api_key.clone())
+        .observer(metrics.clone())
+        .build()?;
+    let customers = client.customers().list("HR", None).all().await?;
+    let agents = client
+        .groups()
+        .members(GroupRef::name("jira-servicemanagement-users"), false)
+        .all()
+        .await?;
+    let calls = metrics.snapshot();
+    println!(
+        "10. jsm-client: {} HR customers and {} agents in {} calls, {} answered 429 (it paces itself to the limits)",
+        customers.len(),
+        agents.len(),
+        calls.sent,
+        calls.throttled
+    );
+    let hidden = agents
+        .iter()
+        .find(|a| a.email_address.is_none())
+        .and_then(|a| {
+            let site = emu.site();
+            site.find_account(&a.account_id)
+                .map(|k| site.account(k).email.clone())
+        });
+    if let Some(email) = hidden {
+        let found = client.users().find_by_email(&email).await?;
+        println!(
+            "    find_by_email({email}), an agent whose email is hidden: {} through the SCIM fallback",
+            found.map_or("not found".to_string(), |u| u.display_name)
+        );
+    }
     Ok(())
 }

@@ -147,6 +147,12 @@ fn demo_tours_the_emulator_and_exits_zero() {
     assert!(text.contains("21 agents"), "{text}");
     assert!(text.contains("120 in total"), "{text}");
     assert!(text.contains("429"), "{text}");
+    assert!(
+        text.contains("jsm-client: 121 HR customers and 21 agents"),
+        "{text}"
+    );
+    assert!(text.contains(", 0 answered 429"), "{text}");
+    assert!(text.contains("through the SCIM fallback"), "{text}");
     assert!(text.contains("Tour complete"));
 }
 
