@@ -317,16 +317,6 @@ def test_group_members_pages_past_fifty(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "emulator deviation: GET /rest/api/{2,3}/group?expand=users[a:b] treats b as exclusive "
-        "(returns b-a users, users[50:99] -> indexes 50..98, end-index 98); Atlassian's expand "
-        "ranges are inclusive (REST docs: users[10:40] 'starting at item 10 and finishing at "
-        "item 40'; atlassian-rest-common RangeIndexes: left <= i <= right), so users[50:99] is "
-        "50 users, 50..99. pycontribs then asks users[99:148] instead of users[100:149]."
-    ),
-)
 def test_group_members_expand_range_is_inclusive(
     jira: JIRA, base_url: str, admin_auth: tuple[str, str], fresh: Control
 ) -> None:

@@ -54,7 +54,8 @@ fn group_view(
         .ok_or_else(|| ApiError::not_found("Specified group does not exist."))?;
     let (start, items) = match window {
         Some((start, end)) => {
-            let count = end.saturating_sub(start).min(50);
+            // Expand ranges include both ends: users[10:40] is items 10 to 40.
+            let count = (end.saturating_sub(start) + 1).min(50);
             let items: Vec<_> = group
                 .members
                 .iter()
@@ -82,7 +83,7 @@ fn group_view(
     })
 }
 
-/// Reads the legacy `expand=users[start:end]`.
+/// Reads the legacy `expand=users[start:end]` (both ends included; plain `users` is `users[0:49]`).
 fn users_window(ctx: &Ctx) -> Result<Option<(u64, u64)>, ApiError> {
     let Some(expand) = ctx.params.get("expand") else {
         return Ok(None);
@@ -90,7 +91,7 @@ fn users_window(ctx: &Ctx) -> Result<Option<(u64, u64)>, ApiError> {
     for part in expand.split(',') {
         let part = part.trim();
         if part == "users" {
-            return Ok(Some((0, 50)));
+            return Ok(Some((0, 49)));
         }
         if let Some(range) = part
             .strip_prefix("users[")
