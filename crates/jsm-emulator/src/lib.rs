@@ -18,6 +18,7 @@ pub mod log;
 pub mod oauth;
 mod route;
 mod routes;
+pub mod running;
 mod scopes;
 pub mod seed;
 pub mod site;
@@ -25,4 +26,5 @@ pub mod webhooks;
 
 pub use app::{app, serve};
 pub use emulator::{Config, DEFAULT_MAX_BODY_BYTES, Emulator, EmulatorBuilder, Quirks};
+pub use running::RunningEmulator;
 pub use seed::Seed;
