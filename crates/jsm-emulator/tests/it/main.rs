@@ -12,5 +12,6 @@ mod jira_users;
 mod jsm;
 mod limits_faults;
 mod oauth;
+mod running;
 mod scim;
 mod webhooks;
