@@ -70,10 +70,7 @@ impl Emulator {
             let _ = stopped.await;
         }));
         let config = self.config();
-        let scim_url = format!(
-            "{base_url}/scim/directory/{}",
-            config.identity.directory_id
-        );
+        let scim_url = format!("{base_url}/scim/directory/{}", config.identity.directory_id);
         Ok(RunningEmulator {
             admin_token: Redacted::new(config.admin.token.clone()),
             scim_token: Redacted::new(config.identity.scim_token.clone()),

@@ -1,17 +1,48 @@
 //! Test kit: boots a real emulator on `127.0.0.1:0` in the test's runtime and hands back its base URL,
-//! credentials and a ready HTTP client. Dropping it stops the server.
+//! credentials, a plain HTTP client and a configured [`jsm_client::Client`]. Dropping it stops the server.
+//!
+//! The helpers panic when the emulator cannot start or a control-plane call fails: a test cannot go on without
+//! them, and the message says which step failed.
 
+use jsm_client::{Client, ClientBuilder};
 use jsm_emulator::limits::LimitConfig;
-use jsm_emulator::{Emulator, EmulatorBuilder, Seed};
+use jsm_emulator::{Emulator, EmulatorBuilder, RunningEmulator, Seed};
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
-use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 /// Email of the site administrator in every testkit emulator.
 pub const ADMIN_EMAIL: &str = "admin@example.com";
 /// API token of that administrator; also the control-plane Bearer token.
 pub const ADMIN_TOKEN: &str = "testkit-admin-token";
+
+/// Which identity surfaces a [`TestEmulator::client_with`] client is configured for; Jira and JSM always are.
+/// The default is all of them, so `Surfaces { scim: false, ..Default::default() }` reads "a site without SCIM".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Surfaces {
+    /// SCIM user provisioning (`{base}/scim/directory/{directoryId}`, directory key).
+    pub scim: bool,
+    /// The organizations admin API (`{base}/admin/v1/orgs/{orgId}`, org API key).
+    pub admin: bool,
+}
+
+impl Surfaces {
+    /// Jira, JSM, SCIM and the admin API.
+    pub const ALL: Self = Self {
+        scim: true,
+        admin: true,
+    };
+    /// Jira and JSM only, as with an API token and no organization keys.
+    pub const SITE_ONLY: Self = Self {
+        scim: false,
+        admin: false,
+    };
+}
+
+impl Default for Surfaces {
+    fn default() -> Self {
+        Self::ALL
+    }
+}
 
 /// A running emulator for one test.
 pub struct TestEmulator {
@@ -21,7 +52,7 @@ pub struct TestEmulator {
     pub base_url: String,
     /// A plain HTTP client.
     pub http: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
+    running: RunningEmulator,
 }
 
 impl TestEmulator {
@@ -37,24 +68,68 @@ impl TestEmulator {
 
     /// An emulator from `builder`; the admin credentials are always the testkit's.
     pub async fn start_with(builder: EmulatorBuilder) -> Self {
-        let emu = builder.admin(ADMIN_EMAIL, ADMIN_TOKEN).build();
-        let listener = match TcpListener::bind("127.0.0.1:0").await {
-            Ok(l) => l,
-            Err(e) => panic!("testkit: cannot bind a loopback port: {e}"),
+        let running = match builder
+            .admin(ADMIN_EMAIL, ADMIN_TOKEN)
+            .spawn("127.0.0.1:0")
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => panic!("testkit: cannot serve the emulator on a loopback port: {e}"),
         };
-        let base_url = match listener.local_addr() {
-            Ok(a) => format!("http://{a}"),
-            Err(e) => panic!("testkit: no local address: {e}"),
-        };
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(jsm_emulator::serve(listener, emu.clone(), async {
-            let _ = stopped.await;
-        }));
         Self {
-            emu,
-            base_url,
+            emu: running.emu.clone(),
+            base_url: running.base_url().to_string(),
             http: reqwest::Client::new(),
-            stop: Some(stop),
+            running,
+        }
+    }
+
+    /// The running server: its address, URLs, credentials and connection variables.
+    pub fn running(&self) -> &RunningEmulator {
+        &self.running
+    }
+
+    /// Stops the server, letting requests in flight finish, and waits until it has.
+    pub async fn stop(self) {
+        if let Err(e) = self.running.stop().await {
+            panic!("testkit: the emulator stopped with an error: {e}");
+        }
+    }
+
+    /// A client builder for the site with every surface: Basic auth as the admin, SCIM and the admin API.
+    pub fn client_builder(&self) -> ClientBuilder {
+        self.client_builder_with(Surfaces::ALL)
+    }
+
+    /// A client builder for the site (site, gateway and auth URLs all the emulator's, Basic auth as the admin),
+    /// plus the SCIM and admin API keys that `surfaces` asks for; a seeded jitter keeps retry waits reproducible.
+    pub fn client_builder_with(&self, surfaces: Surfaces) -> ClientBuilder {
+        let r = &self.running;
+        let mut builder = Client::builder()
+            .site(r.base_url())
+            .api_url(r.base_url())
+            .auth_url(r.base_url())
+            .basic_auth(r.admin_email(), r.admin_token().expose())
+            .jitter_seed(7);
+        if surfaces.scim {
+            builder = builder.scim(r.directory_id(), r.scim_token().expose());
+        }
+        if surfaces.admin {
+            builder = builder.org_admin(r.org_id(), r.org_api_key().expose());
+        }
+        builder
+    }
+
+    /// A client for the site with every surface (see [`Self::client_builder`]).
+    pub fn client(&self) -> Client {
+        self.client_with(Surfaces::ALL)
+    }
+
+    /// A client for the site with the identity surfaces `surfaces` asks for (see [`Self::client_builder_with`]).
+    pub fn client_with(&self, surfaces: Surfaces) -> Client {
+        match self.client_builder_with(surfaces).build() {
+            Ok(c) => c,
+            Err(e) => panic!("testkit: cannot build a client for the emulator: {e}"),
         }
     }
 
@@ -79,13 +154,9 @@ impl TestEmulator {
 
     /// A SCIM request for `path` under `/scim/directory/{directoryId}`, with the directory's Bearer key.
     pub fn scim(&self, method: Method, path: &str) -> RequestBuilder {
-        let identity = &self.emu.config().identity;
         self.http
-            .request(
-                method,
-                self.url(&format!("/scim/directory/{}{path}", identity.directory_id)),
-            )
-            .bearer_auth(&identity.scim_token)
+            .request(method, format!("{}{path}", self.running.scim_url()))
+            .bearer_auth(self.running.scim_token().expose())
     }
 
     /// An organizations admin API request for `path` under `/admin/v1/orgs/{orgId}`, with the org API key.
@@ -237,10 +308,78 @@ impl TestEmulator {
     }
 }
 
-impl Drop for TestEmulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+impl std::fmt::Debug for TestEmulator {
+    // `Emulator`'s own Debug shows its configuration, tokens included; the running handle redacts them.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestEmulator")
+            .field("running", &self.running)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use jsm_client::{AuthReason, Credential, Error};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn client_reaches_every_surface() {
+        let emu = TestEmulator::start().await;
+        let client = emu.client();
+        let me = client.users().myself().await.unwrap();
+        assert_eq!(me.email_address.as_deref(), Some(ADMIN_EMAIL));
+        assert!(!client.scim().users(None).all().await.unwrap().is_empty());
+        assert!(
+            !client
+                .admin()
+                .users()
+                .unwrap()
+                .all()
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        emu.stop().await;
+    }
+
+    #[tokio::test]
+    async fn client_with_leaves_out_the_surfaces_not_asked_for() {
+        let emu = TestEmulator::start().await;
+        let site_only = emu.client_with(Surfaces::SITE_ONLY);
+        assert!(site_only.users().myself().await.is_ok());
+        let scim = site_only.scim().users(None).all().await;
+        assert!(
+            matches!(
+                scim,
+                Err(Error::Auth {
+                    credential: Credential::ScimKey,
+                    reason: AuthReason::Missing
+                })
+            ),
+            "{scim:?}"
+        );
+        let no_admin = emu.client_with(Surfaces {
+            admin: false,
+            ..Default::default()
+        });
+        assert!(no_admin.scim().users(None).all().await.is_ok());
+        assert!(matches!(
+            no_admin.admin().users(),
+            Err(Error::Auth {
+                credential: Credential::AdminKey,
+                reason: AuthReason::Missing
+            })
+        ));
+    }
+
+    #[tokio::test]
+    async fn debug_keeps_the_tokens_out() {
+        let emu = TestEmulator::start().await;
+        let shown = format!("{emu:?}");
+        assert!(!shown.contains(ADMIN_TOKEN), "{shown}");
+        assert!(!shown.contains(&emu.scim_token()), "{shown}");
+        assert!(!shown.contains(&emu.org_key()), "{shown}");
+        assert!(shown.contains(&emu.base_url), "{shown}");
     }
 }

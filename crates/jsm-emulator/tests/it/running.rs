@@ -77,7 +77,11 @@ async fn its_urls_and_credentials_answer() {
         .send()
         .await
         .unwrap();
-    assert_eq!(control.status(), 200, "the admin token guards the control plane");
+    assert_eq!(
+        control.status(),
+        200,
+        "the admin token guards the control plane"
+    );
     running.stop().await.unwrap();
 }
 
