@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use jsm_client::{Client, GroupRef, Metrics};
-use jsm_emulator::{Emulator, Seed};
+use jsm_emulator::{Emulator, RunningEmulator, Seed};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
 
 const ADMIN_EMAIL: &str = "admin@example.com";
 const ADMIN_TOKEN: &str = "jsmctl-demo-token";
@@ -72,16 +71,13 @@ impl Tour {
 
 /// Runs `jsmctl demo`.
 pub async fn run(_args: Args) -> anyhow::Result<()> {
-    let emu = Emulator::builder()
+    let running = Emulator::builder()
         .seed(Seed::Demo)
         .admin(ADMIN_EMAIL, ADMIN_TOKEN)
-        .build();
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(jsm_emulator::serve(listener, emu.clone(), async {
-        let _ = stopped.await;
-    }));
+        .spawn("127.0.0.1:0")
+        .await
+        .context("starting the emulator on a loopback port")?;
+    let base = running.base_url().to_string();
     println!("Emulator running at {base}");
     println!("  Basic auth: {ADMIN_EMAIL} / {ADMIN_TOKEN}   (control plane: Bearer {ADMIN_TOKEN})");
     println!();
@@ -91,10 +87,9 @@ pub async fn run(_args: Args) -> anyhow::Result<()> {
     };
     let mut result = steps(&tour).await;
     if result.is_ok() {
-        result = client_steps(&tour.base, &emu).await;
+        result = client_steps(&running).await;
     }
-    let _ = stop.send(());
-    server.await??;
+    running.stop().await?;
     result?;
     println!();
     println!(
@@ -246,16 +241,17 @@ async fn steps(t: &Tour) -> anyhow::Result<()> {
 
 /// The same site through jsm-client, the typed client: pagers that follow the hidden caps and a limiter that paces
 /// itself, and an email lookup that falls back to SCIM when the profile hides the email.
-async fn client_steps(base: &str, emu: &Emulator) -> anyhow::Result<()> {
-    let identity = &emu.config().identity;
+async fn client_steps(running: &RunningEmulator) -> anyhow::Result<()> {
+    let emu = &running.emu;
+    let base = running.base_url();
     let metrics = Arc::new(Metrics::default());
     let client = Client::builder()
         .site(base)
         .api_url(base)
         .auth_url(base)
-        .basic_auth(ADMIN_EMAIL, ADMIN_TOKEN)
-        .scim(identity.directory_id.clone(), identity.scim_token.clone())
-        .org_admin(identity.org_id.clone(), identity.org_api_key.clone())
+        .basic_auth(running.admin_email(), running.admin_token().expose())
+        .scim(running.directory_id(), running.scim_token().expose())
+        .org_admin(running.org_id(), running.org_api_key().expose())
         .observer(metrics.clone())
         .build()?;
     let customers = client.customers().list("HR", None).all().await?;

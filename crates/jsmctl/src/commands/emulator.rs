@@ -9,7 +9,7 @@ use jsm_emulator::faults::FaultRule;
 use jsm_emulator::identity::{self, Identity};
 use jsm_emulator::limits::LimitConfig;
 use jsm_emulator::site::{Site, SiteFile};
-use jsm_emulator::{Emulator, EmulatorBuilder, Seed};
+use jsm_emulator::{Emulator, EmulatorBuilder, RunningEmulator, Seed};
 use tokio::net::TcpListener;
 
 mod integrations;
@@ -71,6 +71,12 @@ pub struct Args {
     /// it then moves only through `POST /_emulator/clock/advance`. Default: real time.
     #[arg(long, value_parser = parse_instant)]
     pub frozen_clock: Option<i64>,
+    /// Once the server is listening, write the connection variables jsmctl reads (ATLASSIAN_SITE, ATLASSIAN_EMAIL,
+    /// ATLASSIAN_API_TOKEN, ATLASSIAN_API_URL, ATLASSIAN_SCIM_URL, ATLASSIAN_SCIM_TOKEN, ATLASSIAN_ORG_ID,
+    /// ATLASSIAN_ADMIN_API_KEY) to FILE as NAME=value lines, mode 0600 since they hold tokens; the file appears
+    /// whole and is removed on shutdown. `set -a; . FILE; set +a` then points jsmctl at this emulator.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
     #[command(flatten)]
     pub integrations: integrations::IntegrationArgs,
     /// Id of the SCIM directory: the SCIM base is `{base}/scim/directory/{ID}`.
@@ -226,25 +232,105 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("binding {}", args.listen))?;
-    let base = format!("http://{}", listener.local_addr()?);
+    let running = emu.spawn_on(listener)?;
+    if let Some(path) = &args.env_file
+        && let Err(e) = write_env_file(&running, path)
+    {
+        // The file's error is the one to report; the server had no time to fail.
+        let _ = running.stop().await;
+        return Err(e);
+    }
+    let base = running.base_url().to_string();
     println!("{base}");
     if generated {
         println!("admin-token: {token}");
     }
     eprintln!(
         "jsmctl emulator: {} accounts; admin {} (Basic email:token); control plane {base}/_emulator (Bearer token)",
-        emu.site().accounts.len(),
-        args.admin_email
+        running.emu.site().accounts.len(),
+        running.admin_email()
     );
     eprintln!(
-        "jsmctl emulator: SCIM {base}/scim/directory/{} (Bearer directory key); admin API {base}/admin/v1/orgs/{} (Bearer org key)",
-        args.directory_id, args.org_id
+        "jsmctl emulator: SCIM {} (Bearer directory key); admin API {base}/admin/v1/orgs/{} (Bearer org key)",
+        running.scim_url(),
+        running.org_id()
     );
+    if let Some(path) = &args.env_file {
+        eprintln!(
+            "jsmctl emulator: connection variables in {} (`set -a; . {0}; set +a`)",
+            path.display()
+        );
+    }
     eprintln!("{}", args.integrations.banner(&base));
-    jsm_emulator::serve(listener, emu.clone(), shutdown_signal()).await?;
+    shutdown_signal().await;
+    let emu = running.emu.clone();
+    let served = running.stop().await;
+    if let Some(path) = &args.env_file {
+        let _ = std::fs::remove_file(path);
+    }
+    served?;
     if let Some(state) = &args.state {
         save_state(&emu, state)?;
         eprintln!("jsmctl emulator: state saved to {}", state.display());
     }
     Ok(())
+}
+
+/// Writes `NAME=value` lines for sh to source, mode 0600 from the start, next to `path` first and then renamed,
+/// so whoever waits for the file never reads half of it.
+fn write_env_file(running: &RunningEmulator, path: &Path) -> anyhow::Result<()> {
+    let mut text = String::new();
+    for (name, value) in running.env_vars() {
+        text.push_str(name);
+        text.push('=');
+        text.push_str(&sh_quote(&value));
+        text.push('\n');
+    }
+    let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+    tmp_name.push(".tmp");
+    let tmp = path.with_file_name(tmp_name);
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&tmp).and_then(|mut file| {
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        file.sync_all()
+    });
+    if let Err(e) = written.and_then(|()| std::fs::rename(&tmp, path)) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e).with_context(|| format!("writing --env-file {}", path.display()));
+    }
+    Ok(())
+}
+
+/// `value` as sh reads it back: bare when it has only characters sh takes literally, single-quoted otherwise.
+fn sh_quote(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+,=".contains(c));
+    if plain {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sh_quote;
+
+    #[test]
+    fn values_are_quoted_only_when_sh_would_change_them() {
+        assert_eq!(
+            sh_quote("http://127.0.0.1:8080/scim/directory/d-1"),
+            "http://127.0.0.1:8080/scim/directory/d-1"
+        );
+        assert_eq!(sh_quote("admin@example.com"), "admin@example.com");
+        assert_eq!(sh_quote("a b$c"), "'a b$c'");
+        assert_eq!(sh_quote("it's"), "'it'\\''s'");
+        assert_eq!(sh_quote(""), "''");
+    }
 }
