@@ -1,0 +1,12 @@
+//! jsm-store integration tests: one suite, run on SQLite (a temp file) and on PostgreSQL (a fresh schema per
+//! test in the database of `JSMCTL_TEST_POSTGRES_URL`; skipped with a notice when it is unset).
+
+mod support;
+
+mod approvals;
+mod audit;
+mod credentials;
+mod journal;
+mod links;
+mod open;
+mod plans;
