@@ -2,10 +2,10 @@
 //! desk membership (both idempotent on the server).
 
 use jsm_proto::jira::User;
-use jsm_proto::jsm::{AccountIds, Customer, CustomerLinks, NewCustomer};
+use jsm_proto::jsm::{Customer, CustomerLinks, NewCustomer};
 use reqwest::Method;
 
-use super::Created;
+use super::{Change, Created, account_ids as account_id_body};
 use crate::error::{Error, Result};
 use crate::pager::{Pager, Shape};
 use crate::{Client, Request, Surface};
@@ -120,37 +120,47 @@ impl<'c> CustomersHandler<'c> {
         desk_customers(self.client, desk_id, query)
     }
 
-    /// `POST /servicedesk/{id}/customer`: 204 also for accounts already on the desk.
-    pub async fn add_to_desk(&self, desk_id: &str, account_ids: &[String]) -> Result<()> {
-        let body = AccountIds {
-            account_ids: account_ids.to_vec(),
-            usernames: Vec::new(),
-        };
+    /// `POST /servicedesk/{id}/customer`. Always [`Change::Applied`]: JSM answers 204 whether or not the accounts
+    /// were already on the desk, so the server does not say whether it already held. An empty list sends nothing
+    /// and is [`Change::AlreadyApplied`]. A 400 means some ids are unknown (JSM still adds the known ones).
+    pub async fn add_to_desk(
+        &self,
+        desk_id: &str,
+        account_ids: &[impl AsRef<str>],
+    ) -> Result<Change> {
+        if account_ids.is_empty() {
+            return Ok(Change::AlreadyApplied);
+        }
         let req = Request::new(
             Method::POST,
             Surface::Product,
             "/rest/servicedeskapi/servicedesk/{}/customer",
             &[desk_id],
         )
-        .json(&body)?
+        .json(&account_id_body(account_ids))?
         .idempotent(true);
-        self.client.execute(&req).await.map(|_| ())
+        self.client.execute(&req).await.map(|_| Change::Applied)
     }
 
-    /// `DELETE /servicedesk/{id}/customer` (experimental): 204 also for accounts not on the desk.
-    pub async fn remove_from_desk(&self, desk_id: &str, account_ids: &[String]) -> Result<()> {
-        let body = AccountIds {
-            account_ids: account_ids.to_vec(),
-            usernames: Vec::new(),
-        };
+    /// `DELETE /servicedesk/{id}/customer` (experimental). Always [`Change::Applied`]: JSM answers 204 also for
+    /// accounts not on the desk, so the server does not say whether it already held. An empty list sends nothing
+    /// and is [`Change::AlreadyApplied`].
+    pub async fn remove_from_desk(
+        &self,
+        desk_id: &str,
+        account_ids: &[impl AsRef<str>],
+    ) -> Result<Change> {
+        if account_ids.is_empty() {
+            return Ok(Change::AlreadyApplied);
+        }
         let req = Request::new(
             Method::DELETE,
             Surface::Product,
             "/rest/servicedeskapi/servicedesk/{}/customer",
             &[desk_id],
         )
-        .json(&body)?
+        .json(&account_id_body(account_ids))?
         .experimental();
-        self.client.execute(&req).await.map(|_| ())
+        self.client.execute(&req).await.map(|_| Change::Applied)
     }
 }

@@ -34,11 +34,11 @@ fn patch_is_idempotent(patch: &ScimPatch) -> bool {
     })
 }
 
-fn members_value(user_ids: &[String]) -> serde_json::Value {
+fn members_value(user_ids: &[impl AsRef<str>]) -> serde_json::Value {
     serde_json::Value::Array(
         user_ids
             .iter()
-            .map(|id| serde_json::json!({ "value": id }))
+            .map(|id| serde_json::json!({ "value": id.as_ref() }))
             .collect(),
     )
 }
@@ -125,8 +125,20 @@ impl<'c> ScimHandler<'c> {
         self.client.execute_json(&req).await
     }
 
-    /// Deactivates or reactivates (`PATCH active`), the way IdPs deprovision.
-    pub async fn set_active(&self, id: &str, active: bool) -> Result<ScimUser> {
+    /// Deactivates or reactivates the user (`active`), the way IdPs deprovision. SCIM PATCH answers the same
+    /// whether or not the value changed, so this reads the user first: [`Change::AlreadyApplied`] when it already
+    /// had this `active` value (nothing is sent), else it PATCHes and answers [`Change::Applied`]. A user deleted
+    /// through SCIM answers 404. [`Self::patch_active`] sends the PATCH alone and returns the user.
+    pub async fn set_active(&self, id: &str, active: bool) -> Result<Change> {
+        let user = self.get_user(id).await?;
+        if user.active == Some(active) {
+            return Ok(Change::AlreadyApplied);
+        }
+        self.patch_active(id, active).await.map(|_| Change::Applied)
+    }
+
+    /// `PATCH /Users/{id}` replacing `active`, without reading first; answers with the updated user.
+    pub async fn patch_active(&self, id: &str, active: bool) -> Result<ScimUser> {
         let patch = ScimPatch::new(vec![ScimPatchOperation {
             op: "replace".into(),
             path: Some("active".into()),
@@ -226,8 +238,12 @@ impl<'c> ScimHandler<'c> {
         self.client.execute_json(&req).await
     }
 
-    /// Adds users (by SCIM id) to a group.
-    pub async fn add_members(&self, group_id: &str, user_ids: &[String]) -> Result<ScimGroup> {
+    /// Adds users (by SCIM id) to a group; answers with the group (SCIM does not say who was already a member).
+    pub async fn add_members(
+        &self,
+        group_id: &str,
+        user_ids: &[impl AsRef<str>],
+    ) -> Result<ScimGroup> {
         let op = ScimPatchOperation {
             op: "add".into(),
             path: Some("members".into()),
@@ -236,8 +252,12 @@ impl<'c> ScimHandler<'c> {
         self.patch_group(group_id, &ScimPatch::new(vec![op])).await
     }
 
-    /// Removes users (by SCIM id) from a group.
-    pub async fn remove_members(&self, group_id: &str, user_ids: &[String]) -> Result<ScimGroup> {
+    /// Removes users (by SCIM id) from a group; answers with the group.
+    pub async fn remove_members(
+        &self,
+        group_id: &str,
+        user_ids: &[impl AsRef<str>],
+    ) -> Result<ScimGroup> {
         let op = ScimPatchOperation {
             op: "remove".into(),
             path: Some("members".into()),

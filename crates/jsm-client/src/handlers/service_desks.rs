@@ -3,6 +3,7 @@
 use jsm_proto::jsm::{Customer, Organization, OrganizationRef, ServiceDesk};
 use reqwest::Method;
 
+use super::Change;
 use crate::error::{Error, Result};
 use crate::pager::{Pager, Shape};
 use crate::{Client, Request, Surface};
@@ -77,8 +78,9 @@ impl<'c> ServiceDesksHandler<'c> {
         )
     }
 
-    /// Links an organization to the desk (idempotent on the server).
-    pub async fn add_organization(&self, desk_id: &str, organization_id: &str) -> Result<()> {
+    /// Links an organization to the desk. Always [`Change::Applied`]: JSM answers 204 whether or not it was
+    /// already linked, so the server does not say whether it already held.
+    pub async fn add_organization(&self, desk_id: &str, organization_id: &str) -> Result<Change> {
         let req = Request::new(
             Method::POST,
             Surface::Product,
@@ -87,11 +89,16 @@ impl<'c> ServiceDesksHandler<'c> {
         )
         .json(&org_ref(organization_id)?)?
         .idempotent(true);
-        self.client.execute(&req).await.map(|_| ())
+        self.client.execute(&req).await.map(|_| Change::Applied)
     }
 
-    /// Unlinks an organization from the desk (idempotent on the server).
-    pub async fn remove_organization(&self, desk_id: &str, organization_id: &str) -> Result<()> {
+    /// Unlinks an organization from the desk. Always [`Change::Applied`]: JSM answers 204 whether or not it was
+    /// linked, so the server does not say whether it already held.
+    pub async fn remove_organization(
+        &self,
+        desk_id: &str,
+        organization_id: &str,
+    ) -> Result<Change> {
         let req = Request::new(
             Method::DELETE,
             Surface::Product,
@@ -99,6 +106,6 @@ impl<'c> ServiceDesksHandler<'c> {
             &[desk_id],
         )
         .json(&org_ref(organization_id)?)?;
-        self.client.execute(&req).await.map(|_| ())
+        self.client.execute(&req).await.map(|_| Change::Applied)
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use jsm_client::{Change, Client, GroupRef, Metrics, RetryConfig};
+use jsm_client::{Change, Client, Created, GroupRef, Metrics, RetryConfig};
 use jsm_emulator::faults::FaultRule;
 use jsm_emulator::limits::LimitConfig;
 use jsm_emulator::{Emulator, Seed};
@@ -184,8 +184,13 @@ async fn jsm_workload(client: &Client, tag: &str) {
         assert_eq!(first.get().account_id, second.get().account_id);
         ids.push(first.into_inner().account_id);
     }
-    client.customers().add_to_desk(&desk, &ids).await.unwrap();
-    client.customers().add_to_desk(&desk, &ids).await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            client.customers().add_to_desk(&desk, &ids).await.unwrap(),
+            Change::Applied,
+            "JSM's 204 does not say whether the accounts were on the desk"
+        );
+    }
     let on_desk: Vec<String> = client
         .customers()
         .list(&desk, None)
@@ -199,28 +204,40 @@ async fn jsm_workload(client: &Client, tag: &str) {
     assert_eq!(on_desk.len(), unique.len(), "no customer listed twice");
     assert!(ids.iter().all(|id| unique.contains(id)));
 
-    // Organizations: create is idempotent; users added twice are listed once.
+    // Organizations: a second create finds the first; users added twice are listed once.
     let org = client
         .organizations()
         .create(&format!("Org {tag}"))
         .await
         .unwrap();
+    assert!(org.is_new());
     let same = client
         .organizations()
         .create(&format!("Org {tag}"))
         .await
         .unwrap();
-    assert_eq!(org.id, same.id);
-    client
+    assert_eq!(same, Created::Existing(org.get().clone()));
+    let org = org.into_inner();
+    let named = client
         .organizations()
-        .add_users(&org.id, &ids)
+        .list()
+        .all()
         .await
-        .unwrap();
-    client
-        .organizations()
-        .add_users(&org.id, &ids)
-        .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.name == format!("Org {tag}"))
+        .count();
+    assert_eq!(named, 1, "one organization of that name");
+    for _ in 0..2 {
+        assert_eq!(
+            client
+                .organizations()
+                .add_users(&org.id, &ids)
+                .await
+                .unwrap(),
+            Change::Applied
+        );
+    }
     let users: Vec<String> = client
         .organizations()
         .users(&org.id)
@@ -236,16 +253,16 @@ async fn jsm_workload(client: &Client, tag: &str) {
         ids.iter().collect::<HashSet<_>>()
     );
     assert_eq!(users.len(), ids.len());
-    client
-        .service_desks()
-        .add_organization(&desk, &org.id)
-        .await
-        .unwrap();
-    client
-        .service_desks()
-        .add_organization(&desk, &org.id)
-        .await
-        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            client
+                .service_desks()
+                .add_organization(&desk, &org.id)
+                .await
+                .unwrap(),
+            Change::Applied
+        );
+    }
     let linked = client
         .service_desks()
         .organizations(&desk)
@@ -253,16 +270,22 @@ async fn jsm_workload(client: &Client, tag: &str) {
         .await
         .unwrap();
     assert_eq!(linked.iter().filter(|o| o.id == org.id).count(), 1);
-    client
-        .service_desks()
-        .remove_organization(&desk, &org.id)
-        .await
-        .unwrap();
-    client
-        .organizations()
-        .remove_users(&org.id, &ids[..2])
-        .await
-        .unwrap();
+    assert_eq!(
+        client
+            .service_desks()
+            .remove_organization(&desk, &org.id)
+            .await
+            .unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client
+            .organizations()
+            .remove_users(&org.id, &ids[..2])
+            .await
+            .unwrap(),
+        Change::Applied
+    );
     assert_eq!(
         client
             .organizations()

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use chrono::Duration as ChronoDuration;
 use futures::future::BoxFuture;
 use jsm_client::{
-    AuthReason, Change, Client, Credential, Error, GroupRef, MemoryTokenStore, OAuthConfig,
-    StoreError, TokenSet, TokenStore,
+    AuthReason, Change, Client, Created, Credential, Error, GroupRef, MemoryTokenStore,
+    OAuthConfig, StoreError, TokenSet, TokenStore,
 };
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
+use serde_json::{Value, json};
 use wiremock::matchers::{body_json, body_partial_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -222,10 +222,21 @@ async fn desk_and_organization_membership_calls() {
         .expect(1)
         .mount(&server)
         .await;
+    // The name lookup before the create: no organization is called Acme yet.
+    Mock::given(method("GET"))
+        .and(path("/rest/servicedeskapi/organization"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "size": 1, "start": 0, "limit": 50, "isLastPage": true,
+            "values": [{"id": "1", "name": "Globex"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
     Mock::given(method("POST"))
         .and(path("/rest/servicedeskapi/organization"))
         .and(body_json(json!({"name": "Acme"})))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "3", "name": "Acme"})))
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -263,29 +274,62 @@ async fn desk_and_organization_membership_calls() {
         .await;
     catch_all(&server).await;
     let (client, _) = common::client(&server);
+    // Ids as `&[String]` and as `&[&str]`: the 204s do not say whether the state held, so both are Applied.
     let ids = vec!["qm:1".to_string(), "qm:2".to_string()];
-    client.customers().add_to_desk("7", &ids).await.unwrap();
-    client
-        .customers()
-        .remove_from_desk("7", &ids)
-        .await
-        .unwrap();
+    let strs = ["qm:1", "qm:2"];
+    assert_eq!(
+        client.customers().add_to_desk("7", &ids).await.unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client
+            .customers()
+            .remove_from_desk("7", &strs)
+            .await
+            .unwrap(),
+        Change::Applied
+    );
+    let none: [&str; 0] = [];
+    assert_eq!(
+        client.customers().add_to_desk("7", &none).await.unwrap(),
+        Change::AlreadyApplied,
+        "an empty list sends nothing (the catch-all would answer 418)"
+    );
     let org = client.organizations().create("Acme").await.unwrap();
-    client
-        .organizations()
-        .add_users(&org.id, &ids)
-        .await
-        .unwrap();
-    client
-        .organizations()
-        .remove_users(&org.id, &ids)
-        .await
-        .unwrap();
-    client
-        .service_desks()
-        .add_organization("7", &org.id)
-        .await
-        .unwrap();
+    assert!(org.is_new(), "no organization had the name: {org:?}");
+    let org = org.into_inner();
+    assert_eq!(
+        client
+            .organizations()
+            .add_users(&org.id, &strs)
+            .await
+            .unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client
+            .organizations()
+            .remove_users(&org.id, &ids)
+            .await
+            .unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client
+            .organizations()
+            .remove_users(&org.id, &none)
+            .await
+            .unwrap(),
+        Change::AlreadyApplied
+    );
+    assert_eq!(
+        client
+            .service_desks()
+            .add_organization("7", &org.id)
+            .await
+            .unwrap(),
+        Change::Applied
+    );
     assert_eq!(
         client.service_desks().get("7").await.unwrap().project_key,
         "HELP"
@@ -298,6 +342,67 @@ async fn desk_and_organization_membership_calls() {
         client.service_desks().add_organization("7", "x").await,
         Err(Error::Config { .. })
     ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn organization_create_finds_an_existing_name_across_pages_and_sends_no_post() {
+    let server = MockServer::start().await;
+    let page = |start: u64, last: bool, orgs: Value| {
+        json!({"size": orgs.as_array().map_or(0, Vec::len), "start": start, "limit": 50,
+            "isLastPage": last, "values": orgs})
+    };
+    Mock::given(method("GET"))
+        .and(path("/rest/servicedeskapi/organization"))
+        .and(query_param("start", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            0,
+            false,
+            json!([{"id": "1", "name": "Globex"}]),
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/servicedeskapi/organization"))
+        .and(query_param("start", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            1,
+            true,
+            json!([{"id": "2", "name": "acme corp"}, {"id": "3", "name": "Acme Corp"}]),
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/servicedeskapi/organization"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "9", "name": "x"})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let (client, _) = common::client(&server);
+    let exact = client.organizations().create("Acme Corp").await.unwrap();
+    assert_eq!(
+        exact,
+        Created::Existing(org("3", "Acme Corp")),
+        "an exact match wins"
+    );
+    let loose = client
+        .organizations()
+        .find_by_name(" ACME CORP ")
+        .await
+        .unwrap();
+    assert_eq!(loose.map(|o| o.id).as_deref(), Some("2"));
+    assert_eq!(
+        client
+            .organizations()
+            .find_by_name("Initech")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+fn org(id: &str, name: &str) -> jsm_proto::jsm::Organization {
+    serde_json::from_value(json!({"id": id, "name": name})).unwrap()
 }
 
 #[tokio::test(start_paused = true)]
@@ -330,6 +435,12 @@ async fn scim_creates_resolve_conflicts_and_delete_is_repeatable() {
         .expect(1)
         .mount(&server)
         .await;
+    Mock::given(method("GET"))
+        .and(path("/scim/directory/d1/Users/s1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(user.clone()))
+        .expect(2)
+        .mount(&server)
+        .await;
     Mock::given(method("DELETE"))
         .and(path("/scim/directory/d1/Users/s1"))
         .respond_with(
@@ -351,7 +462,15 @@ async fn scim_creates_resolve_conflicts_and_delete_is_repeatable() {
     let created = client.scim().create_user(&new).await.unwrap();
     assert!(!created.is_new());
     assert_eq!(created.get().atlassian_account_id(), Some("acc-bob"));
-    client.scim().set_active("s1", false).await.unwrap();
+    // set_active reads first: the user is active, so `true` sends nothing and `false` sends one PATCH.
+    assert_eq!(
+        client.scim().set_active("s1", true).await.unwrap(),
+        Change::AlreadyApplied
+    );
+    assert_eq!(
+        client.scim().set_active("s1", false).await.unwrap(),
+        Change::Applied
+    );
     assert_eq!(
         client.scim().delete_user("s1").await.unwrap(),
         Change::AlreadyApplied
@@ -385,9 +504,42 @@ async fn admin_calls_use_the_org_key_and_paths() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
+        .and(path(
+            "/admin/v1/orgs/o1/directory/users/acc-2/suspend-access",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"message": "Access to organization o1 is already suspended for user acc-2"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
         .and(path("/admin/v1/orgs/o1/directory/groups/g9/memberships"))
         .and(body_json(json!({"account_id": "acc-1"})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message": "added"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"message": "User acc-1 was added to group g9"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/admin/v1/orgs/o1/directory/groups/g9/memberships"))
+        .and(body_json(json!({"account_id": "acc-2"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"message": "User acc-2 is already a member of group g9"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/admin/v1/orgs/o1/directory/groups/g9/memberships"))
+        .and(body_json(json!({"account_id": "acc-3"})))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"errors": [{
+            "status": "400", "code": "ADMIN-400-4", "title": "Bad request",
+            "detail": "User acc-3 is already a member of group g9"
+        }]})))
         .expect(1)
         .mount(&server)
         .await;
@@ -409,13 +561,18 @@ async fn admin_calls_use_the_org_key_and_paths() {
         .build()
         .unwrap();
     assert_eq!(
-        client
-            .admin()
-            .add_to_group("g9", "acc-1")
-            .await
-            .unwrap()
-            .message,
-        "added"
+        client.admin().add_to_group("g9", "acc-1").await.unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client.admin().add_to_group("g9", "acc-2").await.unwrap(),
+        Change::AlreadyApplied,
+        "a message saying already a member"
+    );
+    assert_eq!(
+        client.admin().add_to_group("g9", "acc-3").await.unwrap(),
+        Change::AlreadyApplied,
+        "a 400 saying already a member"
     );
     assert_eq!(
         client
@@ -425,20 +582,23 @@ async fn admin_calls_use_the_org_key_and_paths() {
             .unwrap(),
         Change::AlreadyApplied
     );
-    assert!(
-        client
-            .admin()
-            .suspend("acc-1")
-            .await
-            .unwrap()
-            .message
-            .contains("suspended")
+    assert_eq!(
+        client.admin().suspend("acc-1").await.unwrap(),
+        Change::Applied,
+        "the documented message does not say whether access was already suspended"
+    );
+    assert_eq!(
+        client.admin().suspend("acc-2").await.unwrap(),
+        Change::AlreadyApplied
     );
     assert_eq!(
         client.admin().remove_from_directory("acc-1").await.unwrap(),
         Change::Applied
     );
-    client.admin().disable("acc-1", Some("left")).await.unwrap();
+    assert_eq!(
+        client.admin().disable("acc-1", Some("left")).await.unwrap(),
+        Change::Applied
+    );
     let (plain, _) = common::client(&server);
     assert!(matches!(
         plain.admin().users(),
