@@ -143,29 +143,14 @@ impl<'c> AdminHandler<'c> {
         }
     }
 
-    /// Creates a directory group. Names are unique, so "already exists" (also what a retry after a lost answer
-    /// sees) is `Change::AlreadyApplied` and the call is safe to retry.
-    pub async fn create_group(&self, name: &str, description: Option<&str>) -> Result<Change> {
-        let body = NewAdminGroup {
+    /// Creates a directory group: a builder, sent with [`CreateGroupBuilder::send`]. Names are unique, so
+    /// "already exists" (also what a retry after a lost answer sees) is [`Change::AlreadyApplied`] and the call
+    /// is safe to retry.
+    pub fn create_group(&self, name: &str) -> CreateGroupBuilder<'c> {
+        CreateGroupBuilder {
+            client: self.client,
             name: name.to_string(),
-            description: description.map(str::to_string),
-        };
-        let req = Request::new(
-            Method::POST,
-            Surface::Admin,
-            "/admin/v1/orgs/{}/directory/groups",
-            &[self.org()?],
-        )
-        .json(&body)?
-        .idempotent(true);
-        match self.client.execute(&req).await {
-            Ok(_) => Ok(Change::Applied),
-            Err(Error::Api {
-                status: 400 | 409,
-                body,
-                ..
-            }) if body.mentions("already exists") => Ok(Change::AlreadyApplied),
-            Err(e) => Err(e),
+            description: None,
         }
     }
 
@@ -201,21 +186,16 @@ impl<'c> AdminHandler<'c> {
         }
     }
 
-    /// Disables a managed account (`/users/{id}/manage/lifecycle/disable`; repeatable). Atlassian answers 204
-    /// whether or not it was already disabled, so this is [`Change::Applied`] (the server does not say whether it
-    /// already held) unless a 400/409 error says "already".
-    pub async fn disable(&self, account_id: &str, message: Option<&str>) -> Result<Change> {
-        let req = Request::new(
-            Method::POST,
-            Surface::Admin,
-            "/users/{}/manage/lifecycle/disable",
-            &[account_id],
-        )
-        .json(&LifecycleMessage {
-            message: message.map(str::to_string),
-        })?
-        .idempotent(true);
-        self.write(&req).await
+    /// Disables a managed account (`/users/{id}/manage/lifecycle/disable`; repeatable): a builder, sent with
+    /// [`DisableBuilder::send`]. Atlassian answers 204 whether or not it was already disabled, so the outcome is
+    /// [`Change::Applied`] (the server does not say whether it already held) unless a 400/409 error says
+    /// "already".
+    pub fn disable(&self, account_id: &str) -> DisableBuilder<'c> {
+        DisableBuilder {
+            client: self.client,
+            account_id: account_id.to_string(),
+            message: None,
+        }
     }
 
     /// Re-enables a managed account (`lifecycle/enable`; repeatable). [`Change::Applied`] unless a 400/409 error
@@ -229,6 +209,80 @@ impl<'c> AdminHandler<'c> {
         )
         .idempotent(true);
         self.write(&req).await
+    }
+}
+
+/// `POST /directory/groups`; see [`AdminHandler::create_group`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder sends nothing until `.send()`"]
+pub struct CreateGroupBuilder<'c> {
+    client: &'c Client,
+    name: String,
+    description: Option<String>,
+}
+
+impl CreateGroupBuilder<'_> {
+    /// The group's description.
+    pub fn description(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
+    /// Creates the group: [`Change::Applied`], or [`Change::AlreadyApplied`] when the name exists.
+    pub async fn send(self) -> Result<Change> {
+        let admin = AdminHandler::new(self.client);
+        let req = Request::new(
+            Method::POST,
+            Surface::Admin,
+            "/admin/v1/orgs/{}/directory/groups",
+            &[admin.org()?],
+        )
+        .json(&NewAdminGroup {
+            name: self.name,
+            description: self.description,
+        })?
+        .idempotent(true);
+        match self.client.execute(&req).await {
+            Ok(_) => Ok(Change::Applied),
+            Err(Error::Api {
+                status: 400 | 409,
+                body,
+                ..
+            }) if body.mentions("already exists") => Ok(Change::AlreadyApplied),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// `POST /users/{id}/manage/lifecycle/disable`; see [`AdminHandler::disable`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder sends nothing until `.send()`"]
+pub struct DisableBuilder<'c> {
+    client: &'c Client,
+    account_id: String,
+    message: Option<String>,
+}
+
+impl DisableBuilder<'_> {
+    /// The message shown to the user (Atlassian uses a default one without it).
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.message = Some(message.into());
+        self
+    }
+
+    /// Disables the account.
+    pub async fn send(self) -> Result<Change> {
+        let req = Request::new(
+            Method::POST,
+            Surface::Admin,
+            "/users/{}/manage/lifecycle/disable",
+            &[&self.account_id],
+        )
+        .json(&LifecycleMessage {
+            message: self.message,
+        })?
+        .idempotent(true);
+        AdminHandler::new(self.client).write(&req).await
     }
 }
 

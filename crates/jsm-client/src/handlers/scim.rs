@@ -48,17 +48,12 @@ impl<'c> ScimHandler<'c> {
         Self { client }
     }
 
-    /// Users, optionally filtered (`userName eq "…"` or `externalId eq "…"`; see [`eq_filter`]).
-    pub fn users(&self, filter: Option<&str>) -> Pager<ScimUser> {
-        let req =
-            Request::new(Method::GET, Surface::Scim, "/Users", &[]).query_opt("filter", filter);
-        Pager::new(
-            self.client.clone(),
-            req,
-            Shape::Scim,
-            100,
-            |u: &ScimUser| u.id.clone().unwrap_or_else(|| u.user_name.clone()),
-        )
+    /// Users (`GET /Users`): a builder, optionally filtered with [`ScimUsersBuilder::filter`].
+    pub fn users(&self) -> ScimUsersBuilder<'c> {
+        ScimUsersBuilder {
+            client: self.client,
+            filter: None,
+        }
     }
 
     /// `GET /Users/{id}` (404 after the user was deleted, i.e. deactivated).
@@ -165,17 +160,12 @@ impl<'c> ScimHandler<'c> {
         }
     }
 
-    /// Groups, optionally filtered (`displayName eq "…"`).
-    pub fn groups(&self, filter: Option<&str>) -> Pager<ScimGroup> {
-        let req =
-            Request::new(Method::GET, Surface::Scim, "/Groups", &[]).query_opt("filter", filter);
-        Pager::new(
-            self.client.clone(),
-            req,
-            Shape::Scim,
-            100,
-            |g: &ScimGroup| g.id.clone().unwrap_or_else(|| g.display_name.clone()),
-        )
+    /// Groups (`GET /Groups`): a builder, optionally filtered with [`ScimGroupsBuilder::filter`].
+    pub fn groups(&self) -> ScimGroupsBuilder<'c> {
+        ScimGroupsBuilder {
+            client: self.client,
+            filter: None,
+        }
     }
 
     /// `GET /Groups/{id}`.
@@ -287,6 +277,74 @@ impl<'c> ScimHandler<'c> {
     /// Members of a group as references (SCIM id + display).
     pub async fn group_members(&self, group_id: &str) -> Result<Vec<ScimMemberRef>> {
         Ok(self.get_group(group_id).await?.members)
+    }
+}
+
+/// The users of the directory (`GET /Users`); see [`ScimHandler::users`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder sends nothing until `.pager()` or `.all()`"]
+pub struct ScimUsersBuilder<'c> {
+    client: &'c Client,
+    filter: Option<String>,
+}
+
+impl ScimUsersBuilder<'_> {
+    /// A SCIM filter: Atlassian supports one `eq` on `userName` or `externalId` (see [`eq_filter`]).
+    pub fn filter(mut self, filter: impl Into<String>) -> Self {
+        self.filter = Some(filter.into());
+        self
+    }
+
+    /// The users as a [`Pager`] (`startIndex`/`totalResults`).
+    pub fn pager(self) -> Pager<ScimUser> {
+        let req = Request::new(Method::GET, Surface::Scim, "/Users", &[])
+            .query_opt("filter", self.filter.as_deref());
+        Pager::new(
+            self.client.clone(),
+            req,
+            Shape::Scim,
+            100,
+            |u: &ScimUser| u.id.clone().unwrap_or_else(|| u.user_name.clone()),
+        )
+    }
+
+    /// Every matching user, or an error.
+    pub async fn all(self) -> Result<Vec<ScimUser>> {
+        self.pager().all().await
+    }
+}
+
+/// The groups of the directory (`GET /Groups`); see [`ScimHandler::groups`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder sends nothing until `.pager()` or `.all()`"]
+pub struct ScimGroupsBuilder<'c> {
+    client: &'c Client,
+    filter: Option<String>,
+}
+
+impl ScimGroupsBuilder<'_> {
+    /// A SCIM filter: Atlassian supports one `eq` on `displayName` (see [`eq_filter`]).
+    pub fn filter(mut self, filter: impl Into<String>) -> Self {
+        self.filter = Some(filter.into());
+        self
+    }
+
+    /// The groups as a [`Pager`] (`startIndex`/`totalResults`).
+    pub fn pager(self) -> Pager<ScimGroup> {
+        let req = Request::new(Method::GET, Surface::Scim, "/Groups", &[])
+            .query_opt("filter", self.filter.as_deref());
+        Pager::new(
+            self.client.clone(),
+            req,
+            Shape::Scim,
+            100,
+            |g: &ScimGroup| g.id.clone().unwrap_or_else(|| g.display_name.clone()),
+        )
+    }
+
+    /// Every matching group, or an error.
+    pub async fn all(self) -> Result<Vec<ScimGroup>> {
+        self.pager().all().await
     }
 }
 

@@ -1,9 +1,10 @@
 //! JSM service desks, their customers and their organizations.
 
-use jsm_proto::jsm::{Customer, Organization, OrganizationRef, ServiceDesk};
+use jsm_proto::jsm::{Organization, OrganizationRef, ServiceDesk};
 use reqwest::Method;
 
 use super::Change;
+use super::customers::DeskCustomersBuilder;
 use crate::error::{Error, Result};
 use crate::pager::{Pager, Shape};
 use crate::{Client, Request, Surface};
@@ -56,9 +57,9 @@ impl<'c> ServiceDesksHandler<'c> {
         self.client.execute_json(&req).await
     }
 
-    /// Customers of the desk (same as `customers().list(desk_id, None)`).
-    pub fn customers(&self, desk_id: &str) -> Pager<Customer> {
-        super::customers::desk_customers(self.client, desk_id, None)
+    /// Customers of the desk: the same builder as [`CustomersHandler::list`](super::customers::CustomersHandler::list).
+    pub fn customers(&self, desk_id: &str) -> DeskCustomersBuilder<'c> {
+        DeskCustomersBuilder::new(self.client, desk_id)
     }
 
     /// Organizations linked to the desk.

@@ -36,7 +36,7 @@ async fn agents(client: &Client) -> Vec<String> {
     let group = GroupRef::name("jira-servicemanagement-users");
     client
         .groups()
-        .members(group, false)
+        .members(&group)
         .all()
         .await
         .unwrap()
@@ -54,12 +54,16 @@ async fn jira_workload(client: &Client, tag: &str) {
     let email = format!("new-agent-{tag}@acme.example");
     let created = client
         .users()
-        .create(&email, &["jira-servicedesk"])
+        .create(&email)
+        .products(&["jira-servicedesk"])
+        .send()
         .await
         .unwrap();
     let again = client
         .users()
-        .create(&email, &["jira-servicedesk"])
+        .create(&email)
+        .products(&["jira-servicedesk"])
+        .send()
         .await
         .unwrap();
     assert_eq!(created.account_id, again.account_id, "create is idempotent");
@@ -101,7 +105,9 @@ async fn jira_workload(client: &Client, tag: &str) {
     );
     let listed: Vec<String> = client
         .groups()
-        .members(gid.clone(), true)
+        .members(&gid)
+        .include_inactive(true)
+        .pager()
         .page_size(7)
         .all()
         .await
@@ -193,7 +199,7 @@ async fn jsm_workload(client: &Client, tag: &str) {
     }
     let on_desk: Vec<String> = client
         .customers()
-        .list(&desk, None)
+        .list(&desk)
         .all()
         .await
         .unwrap()

@@ -11,7 +11,9 @@ use jsm_client::{
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
-use wiremock::matchers::{body_json, body_partial_json, header, method, path, query_param};
+use wiremock::matchers::{
+    body_json, body_partial_json, header, method, path, query_param, query_param_is_missing,
+};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{self, Recorder, catch_all, customer_json, epoch, user_json};
@@ -73,7 +75,9 @@ async fn users_handler_sends_what_jira_expects() {
     assert_eq!(
         client
             .users()
-            .create("n@example.com", &["jira-servicedesk"])
+            .create("n@example.com")
+            .products(&["jira-servicedesk"])
+            .send()
             .await
             .unwrap()
             .account_id,
@@ -89,6 +93,195 @@ async fn users_handler_sends_what_jira_expects() {
             .group_id
             .as_deref(),
         Some("gid")
+    );
+}
+
+/// Each builder option reaches the wire, and an unset option sends Jira's default (or nothing).
+#[tokio::test(start_paused = true)]
+async fn request_builders_send_their_options() {
+    let server = MockServer::start().await;
+    let bean = |values: Value| {
+        json!({"startAt": 0, "maxResults": 50, "isLast": true,
+            "total": values.as_array().map_or(0, Vec::len), "values": values})
+    };
+    for (flag, id) in [("true", "inactive-too"), ("false", "active-only")] {
+        Mock::given(method("GET"))
+            .and(path("/rest/api/3/group/member"))
+            .and(query_param("groupId", "g1"))
+            .and(query_param("includeInactiveUsers", flag))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(bean(json!([user_json(id, None)]))),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let jsm_page = |values: Value| {
+        json!({"size": values.as_array().map_or(0, Vec::len), "start": 0, "limit": 50,
+            "isLastPage": true, "values": values})
+    };
+    Mock::given(method("GET"))
+        .and(path("/rest/servicedeskapi/servicedesk/5/customer"))
+        .and(query_param("query", "fred"))
+        .and(header("X-ExperimentalApi", "opt-in"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(jsm_page(json!([customer_json("qm:f")]))),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/servicedeskapi/servicedesk/5/customer"))
+        .and(query_param_is_missing("query"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(jsm_page(json!([
+            customer_json("qm:f"),
+            customer_json("qm:g")
+        ]))))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let scim_list = |users: Value| {
+        json!({"schemas": [], "totalResults": users.as_array().map_or(0, Vec::len),
+            "startIndex": 1, "itemsPerPage": 100, "Resources": users})
+    };
+    Mock::given(method("GET"))
+        .and(path("/scim/directory/d1/Users"))
+        .and(query_param("filter", "externalId eq \"e-1\""))
+        .respond_with(ResponseTemplate::new(200).set_body_json(scim_list(json!([
+            {"schemas": [], "id": "s1", "userName": "bob@example.com"}
+        ]))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/scim/directory/d1/Groups"))
+        .and(query_param("filter", "displayName eq \"ops\""))
+        .respond_with(ResponseTemplate::new(200).set_body_json(scim_list(json!([
+            {"schemas": [], "id": "sg1", "displayName": "ops"}
+        ]))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/user"))
+        .and(body_json(
+            json!({"emailAddress": "np@example.com", "products": []}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(user_json("np", Some("np@example.com"))),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/admin/v1/orgs/o1/directory/groups"))
+        .and(body_json(json!({"name": "ops", "description": "on call"})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"message": "Group ops was created"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/admin/v1/orgs/o1/directory/groups"))
+        .and(body_json(json!({"name": "ops"})))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"errors": [{
+            "status": "400", "code": "ADMIN-400-4", "title": "Bad request",
+            "detail": "A group named 'ops' already exists."
+        }]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/users/acc-9/manage/lifecycle/disable"))
+        .and(body_json(json!({})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let rec = Arc::new(Recorder::default());
+    let client = common::builder(&server, &rec)
+        .scim("d1", "scim-key")
+        .org_admin("o1", "admin-key")
+        .build()
+        .unwrap();
+    let g = GroupRef::id("g1");
+    let ids = |users: Vec<jsm_proto::jira::UserDetails>| -> Vec<String> {
+        users.into_iter().map(|u| u.account_id).collect()
+    };
+    assert_eq!(
+        ids(client
+            .groups()
+            .members(&g)
+            .include_inactive(true)
+            .all()
+            .await
+            .unwrap()),
+        ["inactive-too"]
+    );
+    assert_eq!(
+        ids(client.groups().members(&g).all().await.unwrap()),
+        ["active-only"],
+        "Jira's default: active users only"
+    );
+    let fred = client
+        .customers()
+        .list("5")
+        .query("fred")
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(fred.len(), 1);
+    assert_eq!(client.customers().list("5").all().await.unwrap().len(), 2);
+    assert_eq!(
+        client
+            .service_desks()
+            .customers("5")
+            .pager()
+            .page_size(10)
+            .all()
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let filter = jsm_client::handlers::scim::eq_filter("externalId", "e-1");
+    let users = client.scim().users().filter(filter).all().await.unwrap();
+    assert_eq!(users[0].id.as_deref(), Some("s1"));
+    let groups = client
+        .scim()
+        .groups()
+        .filter(jsm_client::handlers::scim::eq_filter("displayName", "ops"))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(groups[0].display_name, "ops");
+    // No `.products(..)`: Jira requires the field, so `[]` (no product access) is sent.
+    let created = client
+        .users()
+        .create("np@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.account_id, "np");
+    assert_eq!(
+        client
+            .admin()
+            .create_group("ops")
+            .description("on call")
+            .send()
+            .await
+            .unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client.admin().create_group("ops").send().await.unwrap(),
+        Change::AlreadyApplied
+    );
+    assert_eq!(
+        client.admin().disable("acc-9").send().await.unwrap(),
+        Change::Applied
     );
 }
 
@@ -596,7 +789,13 @@ async fn admin_calls_use_the_org_key_and_paths() {
         Change::Applied
     );
     assert_eq!(
-        client.admin().disable("acc-1", Some("left")).await.unwrap(),
+        client
+            .admin()
+            .disable("acc-1")
+            .message("left")
+            .send()
+            .await
+            .unwrap(),
         Change::Applied
     );
     let (plain, _) = common::client(&server);

@@ -258,10 +258,10 @@ async fn client_steps(base: &str, emu: &Emulator) -> anyhow::Result<()> {
         .org_admin(identity.org_id.clone(), identity.org_api_key.clone())
         .observer(metrics.clone())
         .build()?;
-    let customers = client.customers().list("HR", None).all().await?;
+    let customers = client.customers().list("HR").all().await?;
     let agents = client
         .groups()
-        .members(GroupRef::name("jira-servicemanagement-users"), false)
+        .members(&GroupRef::name("jira-servicemanagement-users"))
         .all()
         .await?;
     let calls = metrics.snapshot();
