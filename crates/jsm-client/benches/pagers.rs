@@ -137,7 +137,9 @@ async fn main() {
     let (mut members, _) = timed(
         |c| async move {
             c.groups()
-                .members(GroupRef::name(GROUP), true)
+                .members(&GroupRef::name(GROUP))
+                .include_inactive(true)
+                .pager()
                 .page_size(member_page as u32)
                 .all()
                 .await
@@ -152,7 +154,8 @@ async fn main() {
     let (mut customers, _) = timed(
         |c| async move {
             c.customers()
-                .list("1", None)
+                .list("1")
+                .pager()
                 .page_size(desk_page as u32)
                 .all()
                 .await

@@ -13,7 +13,14 @@
 //!     .basic_auth("admin@example.com", "api-token")
 //!     .build()?;
 //! let group = jsm_client::GroupRef::name("jira-servicedesk-users");
-//! let members: Vec<_> = client.groups().members(group, true).into_stream().try_collect().await?;
+//! let members: Vec<_> = client
+//!     .groups()
+//!     .members(&group)
+//!     .include_inactive(true)
+//!     .pager()
+//!     .into_stream()
+//!     .try_collect()
+//!     .await?;
 //! # Ok(()) }
 //! ```
 

@@ -2,10 +2,10 @@
 //! desk membership (both idempotent on the server).
 
 use jsm_proto::jira::User;
-use jsm_proto::jsm::{AccountIds, Customer, CustomerLinks, NewCustomer};
+use jsm_proto::jsm::{Customer, CustomerLinks, NewCustomer};
 use reqwest::Method;
 
-use super::Created;
+use super::{Change, Created, account_ids as account_id_body};
 use crate::error::{Error, Result};
 use crate::pager::{Pager, Shape};
 use crate::{Client, Request, Surface};
@@ -16,22 +16,49 @@ pub struct CustomersHandler<'c> {
     client: &'c Client,
 }
 
-pub(crate) fn desk_customers(
-    client: &Client,
-    desk_id: &str,
-    query: Option<&str>,
-) -> Pager<Customer> {
-    let req = Request::new(
-        Method::GET,
-        Surface::Product,
-        "/rest/servicedeskapi/servicedesk/{}/customer",
-        &[desk_id],
-    )
-    .query_opt("query", query)
-    .experimental();
-    Pager::new(client.clone(), req, Shape::Jsm, 50, |c: &Customer| {
-        c.account_id.clone()
-    })
+/// The customers of a desk (`GET /servicedesk/{id}/customer`, experimental); see [`CustomersHandler::list`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder sends nothing until `.pager()` or `.all()`"]
+pub struct DeskCustomersBuilder<'c> {
+    client: &'c Client,
+    desk_id: String,
+    query: Option<String>,
+}
+
+impl<'c> DeskCustomersBuilder<'c> {
+    pub(crate) fn new(client: &'c Client, desk_id: &str) -> Self {
+        Self {
+            client,
+            desk_id: desk_id.to_string(),
+            query: None,
+        }
+    }
+
+    /// Only customers whose display name, name or email matches `query` (JSM's own matching).
+    pub fn query(mut self, query: impl Into<String>) -> Self {
+        self.query = Some(query.into());
+        self
+    }
+
+    /// The customers as a [`Pager`].
+    pub fn pager(self) -> Pager<Customer> {
+        let req = Request::new(
+            Method::GET,
+            Surface::Product,
+            "/rest/servicedeskapi/servicedesk/{}/customer",
+            &[&self.desk_id],
+        )
+        .query_opt("query", self.query.as_deref())
+        .experimental();
+        Pager::new(self.client.clone(), req, Shape::Jsm, 50, |c: &Customer| {
+            c.account_id.clone()
+        })
+    }
+
+    /// Every customer, or an error.
+    pub async fn all(self) -> Result<Vec<Customer>> {
+        self.pager().all().await
+    }
 }
 
 fn customer_from_user(u: User) -> Customer {
@@ -115,42 +142,53 @@ impl<'c> CustomersHandler<'c> {
             .map(customer_from_user))
     }
 
-    /// Customers of a desk (`GET /servicedesk/{id}/customer`, experimental), optionally filtered by `query`.
-    pub fn list(&self, desk_id: &str, query: Option<&str>) -> Pager<Customer> {
-        desk_customers(self.client, desk_id, query)
+    /// Customers of a desk (`GET /servicedesk/{id}/customer`, experimental): a builder, optionally filtered with
+    /// [`DeskCustomersBuilder::query`].
+    pub fn list(&self, desk_id: &str) -> DeskCustomersBuilder<'c> {
+        DeskCustomersBuilder::new(self.client, desk_id)
     }
 
-    /// `POST /servicedesk/{id}/customer`: 204 also for accounts already on the desk.
-    pub async fn add_to_desk(&self, desk_id: &str, account_ids: &[String]) -> Result<()> {
-        let body = AccountIds {
-            account_ids: account_ids.to_vec(),
-            usernames: Vec::new(),
-        };
+    /// `POST /servicedesk/{id}/customer`. Always [`Change::Applied`]: JSM answers 204 whether or not the accounts
+    /// were already on the desk, so the server does not say whether it already held. An empty list sends nothing
+    /// and is [`Change::AlreadyApplied`]. A 400 means some ids are unknown (JSM still adds the known ones).
+    pub async fn add_to_desk(
+        &self,
+        desk_id: &str,
+        account_ids: &[impl AsRef<str>],
+    ) -> Result<Change> {
+        if account_ids.is_empty() {
+            return Ok(Change::AlreadyApplied);
+        }
         let req = Request::new(
             Method::POST,
             Surface::Product,
             "/rest/servicedeskapi/servicedesk/{}/customer",
             &[desk_id],
         )
-        .json(&body)?
+        .json(&account_id_body(account_ids))?
         .idempotent(true);
-        self.client.execute(&req).await.map(|_| ())
+        self.client.execute(&req).await.map(|_| Change::Applied)
     }
 
-    /// `DELETE /servicedesk/{id}/customer` (experimental): 204 also for accounts not on the desk.
-    pub async fn remove_from_desk(&self, desk_id: &str, account_ids: &[String]) -> Result<()> {
-        let body = AccountIds {
-            account_ids: account_ids.to_vec(),
-            usernames: Vec::new(),
-        };
+    /// `DELETE /servicedesk/{id}/customer` (experimental). Always [`Change::Applied`]: JSM answers 204 also for
+    /// accounts not on the desk, so the server does not say whether it already held. An empty list sends nothing
+    /// and is [`Change::AlreadyApplied`].
+    pub async fn remove_from_desk(
+        &self,
+        desk_id: &str,
+        account_ids: &[impl AsRef<str>],
+    ) -> Result<Change> {
+        if account_ids.is_empty() {
+            return Ok(Change::AlreadyApplied);
+        }
         let req = Request::new(
             Method::DELETE,
             Surface::Product,
             "/rest/servicedeskapi/servicedesk/{}/customer",
             &[desk_id],
         )
-        .json(&body)?
+        .json(&account_id_body(account_ids))?
         .experimental();
-        self.client.execute(&req).await.map(|_| ())
+        self.client.execute(&req).await.map(|_| Change::Applied)
     }
 }

@@ -98,23 +98,14 @@ impl<'c> GroupsHandler<'c> {
         }
     }
 
-    /// Members (`GET /group/member`), active only or with inactive users.
-    pub fn members(&self, group: GroupRef, include_inactive: bool) -> Pager<UserDetails> {
-        let req = group
-            .apply(Request::new(
-                Method::GET,
-                Surface::Product,
-                "/rest/api/3/group/member",
-                &[],
-            ))
-            .query("includeInactiveUsers", include_inactive);
-        Pager::new(
-            self.client.clone(),
-            req,
-            Shape::PageBean,
-            50,
-            |u: &UserDetails| u.account_id.clone(),
-        )
+    /// Members (`GET /group/member`): a builder; active users only unless
+    /// [`MembersBuilder::include_inactive`].
+    pub fn members(&self, group: &GroupRef) -> MembersBuilder<'c> {
+        MembersBuilder {
+            client: self.client,
+            group: group.clone(),
+            include_inactive: false,
+        }
     }
 
     /// `POST /group/user`. "User is already a member" (400) is success, so the call is safe to retry.
@@ -158,5 +149,47 @@ impl<'c> GroupsHandler<'c> {
             }) if body.mentions("not a member") => Ok(Change::AlreadyApplied),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// The members of a group (`GET /group/member`); see [`GroupsHandler::members`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder sends nothing until `.pager()` or `.all()`"]
+pub struct MembersBuilder<'c> {
+    client: &'c Client,
+    group: GroupRef,
+    include_inactive: bool,
+}
+
+impl MembersBuilder<'_> {
+    /// Also list inactive users (`includeInactiveUsers`; default false, as in Jira).
+    pub fn include_inactive(mut self, yes: bool) -> Self {
+        self.include_inactive = yes;
+        self
+    }
+
+    /// The members as a [`Pager`].
+    pub fn pager(self) -> Pager<UserDetails> {
+        let req = self
+            .group
+            .apply(Request::new(
+                Method::GET,
+                Surface::Product,
+                "/rest/api/3/group/member",
+                &[],
+            ))
+            .query("includeInactiveUsers", self.include_inactive);
+        Pager::new(
+            self.client.clone(),
+            req,
+            Shape::PageBean,
+            50,
+            |u: &UserDetails| u.account_id.clone(),
+        )
+    }
+
+    /// Every member, or an error.
+    pub async fn all(self) -> Result<Vec<UserDetails>> {
+        self.pager().all().await
     }
 }

@@ -12,9 +12,13 @@ pub mod users;
 pub mod webhooks;
 
 /// The outcome of a change that is safe to repeat.
+///
+/// `AlreadyApplied` is reported only when the server's answer (or a read the call makes first) shows the state
+/// already held. Where Atlassian answers the same either way (JSM's 204 for desk membership, for instance), the
+/// call reports `Applied` and its documentation says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
-    /// This call made the change.
+    /// This call made the change, or the server does not say whether it already held.
     Applied,
     /// The target state already held (e.g. already a member, already deleted).
     AlreadyApplied,
@@ -75,5 +79,13 @@ impl GroupRef {
             GroupRef::Id(id) => req.query("groupId", id),
             GroupRef::Name(name) => req.query("groupname", name),
         }
+    }
+}
+
+/// The JSM `{"accountIds": [...]}` body for any list of account ids.
+pub(crate) fn account_ids(ids: &[impl AsRef<str>]) -> jsm_proto::jsm::AccountIds {
+    jsm_proto::jsm::AccountIds {
+        account_ids: ids.iter().map(|id| id.as_ref().to_string()).collect(),
+        usernames: Vec::new(),
     }
 }

@@ -34,11 +34,11 @@ fn patch_is_idempotent(patch: &ScimPatch) -> bool {
     })
 }
 
-fn members_value(user_ids: &[String]) -> serde_json::Value {
+fn members_value(user_ids: &[impl AsRef<str>]) -> serde_json::Value {
     serde_json::Value::Array(
         user_ids
             .iter()
-            .map(|id| serde_json::json!({ "value": id }))
+            .map(|id| serde_json::json!({ "value": id.as_ref() }))
             .collect(),
     )
 }
@@ -48,17 +48,12 @@ impl<'c> ScimHandler<'c> {
         Self { client }
     }
 
-    /// Users, optionally filtered (`userName eq "…"` or `externalId eq "…"`; see [`eq_filter`]).
-    pub fn users(&self, filter: Option<&str>) -> Pager<ScimUser> {
-        let req =
-            Request::new(Method::GET, Surface::Scim, "/Users", &[]).query_opt("filter", filter);
-        Pager::new(
-            self.client.clone(),
-            req,
-            Shape::Scim,
-            100,
-            |u: &ScimUser| u.id.clone().unwrap_or_else(|| u.user_name.clone()),
-        )
+    /// Users (`GET /Users`): a builder, optionally filtered with [`ScimUsersBuilder::filter`].
+    pub fn users(&self) -> ScimUsersBuilder<'c> {
+        ScimUsersBuilder {
+            client: self.client,
+            filter: None,
+        }
     }
 
     /// `GET /Users/{id}` (404 after the user was deleted, i.e. deactivated).
@@ -125,8 +120,20 @@ impl<'c> ScimHandler<'c> {
         self.client.execute_json(&req).await
     }
 
-    /// Deactivates or reactivates (`PATCH active`), the way IdPs deprovision.
-    pub async fn set_active(&self, id: &str, active: bool) -> Result<ScimUser> {
+    /// Deactivates or reactivates the user (`active`), the way IdPs deprovision. SCIM PATCH answers the same
+    /// whether or not the value changed, so this reads the user first: [`Change::AlreadyApplied`] when it already
+    /// had this `active` value (nothing is sent), else it PATCHes and answers [`Change::Applied`]. A user deleted
+    /// through SCIM answers 404. [`Self::patch_active`] sends the PATCH alone and returns the user.
+    pub async fn set_active(&self, id: &str, active: bool) -> Result<Change> {
+        let user = self.get_user(id).await?;
+        if user.active == Some(active) {
+            return Ok(Change::AlreadyApplied);
+        }
+        self.patch_active(id, active).await.map(|_| Change::Applied)
+    }
+
+    /// `PATCH /Users/{id}` replacing `active`, without reading first; answers with the updated user.
+    pub async fn patch_active(&self, id: &str, active: bool) -> Result<ScimUser> {
         let patch = ScimPatch::new(vec![ScimPatchOperation {
             op: "replace".into(),
             path: Some("active".into()),
@@ -153,17 +160,12 @@ impl<'c> ScimHandler<'c> {
         }
     }
 
-    /// Groups, optionally filtered (`displayName eq "…"`).
-    pub fn groups(&self, filter: Option<&str>) -> Pager<ScimGroup> {
-        let req =
-            Request::new(Method::GET, Surface::Scim, "/Groups", &[]).query_opt("filter", filter);
-        Pager::new(
-            self.client.clone(),
-            req,
-            Shape::Scim,
-            100,
-            |g: &ScimGroup| g.id.clone().unwrap_or_else(|| g.display_name.clone()),
-        )
+    /// Groups (`GET /Groups`): a builder, optionally filtered with [`ScimGroupsBuilder::filter`].
+    pub fn groups(&self) -> ScimGroupsBuilder<'c> {
+        ScimGroupsBuilder {
+            client: self.client,
+            filter: None,
+        }
     }
 
     /// `GET /Groups/{id}`.
@@ -226,8 +228,12 @@ impl<'c> ScimHandler<'c> {
         self.client.execute_json(&req).await
     }
 
-    /// Adds users (by SCIM id) to a group.
-    pub async fn add_members(&self, group_id: &str, user_ids: &[String]) -> Result<ScimGroup> {
+    /// Adds users (by SCIM id) to a group; answers with the group (SCIM does not say who was already a member).
+    pub async fn add_members(
+        &self,
+        group_id: &str,
+        user_ids: &[impl AsRef<str>],
+    ) -> Result<ScimGroup> {
         let op = ScimPatchOperation {
             op: "add".into(),
             path: Some("members".into()),
@@ -236,8 +242,12 @@ impl<'c> ScimHandler<'c> {
         self.patch_group(group_id, &ScimPatch::new(vec![op])).await
     }
 
-    /// Removes users (by SCIM id) from a group.
-    pub async fn remove_members(&self, group_id: &str, user_ids: &[String]) -> Result<ScimGroup> {
+    /// Removes users (by SCIM id) from a group; answers with the group.
+    pub async fn remove_members(
+        &self,
+        group_id: &str,
+        user_ids: &[impl AsRef<str>],
+    ) -> Result<ScimGroup> {
         let op = ScimPatchOperation {
             op: "remove".into(),
             path: Some("members".into()),
@@ -267,6 +277,74 @@ impl<'c> ScimHandler<'c> {
     /// Members of a group as references (SCIM id + display).
     pub async fn group_members(&self, group_id: &str) -> Result<Vec<ScimMemberRef>> {
         Ok(self.get_group(group_id).await?.members)
+    }
+}
+
+/// The users of the directory (`GET /Users`); see [`ScimHandler::users`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder sends nothing until `.pager()` or `.all()`"]
+pub struct ScimUsersBuilder<'c> {
+    client: &'c Client,
+    filter: Option<String>,
+}
+
+impl ScimUsersBuilder<'_> {
+    /// A SCIM filter: Atlassian supports one `eq` on `userName` or `externalId` (see [`eq_filter`]).
+    pub fn filter(mut self, filter: impl Into<String>) -> Self {
+        self.filter = Some(filter.into());
+        self
+    }
+
+    /// The users as a [`Pager`] (`startIndex`/`totalResults`).
+    pub fn pager(self) -> Pager<ScimUser> {
+        let req = Request::new(Method::GET, Surface::Scim, "/Users", &[])
+            .query_opt("filter", self.filter.as_deref());
+        Pager::new(
+            self.client.clone(),
+            req,
+            Shape::Scim,
+            100,
+            |u: &ScimUser| u.id.clone().unwrap_or_else(|| u.user_name.clone()),
+        )
+    }
+
+    /// Every matching user, or an error.
+    pub async fn all(self) -> Result<Vec<ScimUser>> {
+        self.pager().all().await
+    }
+}
+
+/// The groups of the directory (`GET /Groups`); see [`ScimHandler::groups`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder sends nothing until `.pager()` or `.all()`"]
+pub struct ScimGroupsBuilder<'c> {
+    client: &'c Client,
+    filter: Option<String>,
+}
+
+impl ScimGroupsBuilder<'_> {
+    /// A SCIM filter: Atlassian supports one `eq` on `displayName` (see [`eq_filter`]).
+    pub fn filter(mut self, filter: impl Into<String>) -> Self {
+        self.filter = Some(filter.into());
+        self
+    }
+
+    /// The groups as a [`Pager`] (`startIndex`/`totalResults`).
+    pub fn pager(self) -> Pager<ScimGroup> {
+        let req = Request::new(Method::GET, Surface::Scim, "/Groups", &[])
+            .query_opt("filter", self.filter.as_deref());
+        Pager::new(
+            self.client.clone(),
+            req,
+            Shape::Scim,
+            100,
+            |g: &ScimGroup| g.id.clone().unwrap_or_else(|| g.display_name.clone()),
+        )
+    }
+
+    /// Every matching group, or an error.
+    pub async fn all(self) -> Result<Vec<ScimGroup>> {
+        self.pager().all().await
     }
 }
 

@@ -1,8 +1,10 @@
 //! JSM service desks, their customers and their organizations.
 
-use jsm_proto::jsm::{Customer, Organization, OrganizationRef, ServiceDesk};
+use jsm_proto::jsm::{Organization, OrganizationRef, ServiceDesk};
 use reqwest::Method;
 
+use super::Change;
+use super::customers::DeskCustomersBuilder;
 use crate::error::{Error, Result};
 use crate::pager::{Pager, Shape};
 use crate::{Client, Request, Surface};
@@ -55,9 +57,9 @@ impl<'c> ServiceDesksHandler<'c> {
         self.client.execute_json(&req).await
     }
 
-    /// Customers of the desk (same as `customers().list(desk_id, None)`).
-    pub fn customers(&self, desk_id: &str) -> Pager<Customer> {
-        super::customers::desk_customers(self.client, desk_id, None)
+    /// Customers of the desk: the same builder as [`CustomersHandler::list`](super::customers::CustomersHandler::list).
+    pub fn customers(&self, desk_id: &str) -> DeskCustomersBuilder<'c> {
+        DeskCustomersBuilder::new(self.client, desk_id)
     }
 
     /// Organizations linked to the desk.
@@ -77,8 +79,9 @@ impl<'c> ServiceDesksHandler<'c> {
         )
     }
 
-    /// Links an organization to the desk (idempotent on the server).
-    pub async fn add_organization(&self, desk_id: &str, organization_id: &str) -> Result<()> {
+    /// Links an organization to the desk. Always [`Change::Applied`]: JSM answers 204 whether or not it was
+    /// already linked, so the server does not say whether it already held.
+    pub async fn add_organization(&self, desk_id: &str, organization_id: &str) -> Result<Change> {
         let req = Request::new(
             Method::POST,
             Surface::Product,
@@ -87,11 +90,16 @@ impl<'c> ServiceDesksHandler<'c> {
         )
         .json(&org_ref(organization_id)?)?
         .idempotent(true);
-        self.client.execute(&req).await.map(|_| ())
+        self.client.execute(&req).await.map(|_| Change::Applied)
     }
 
-    /// Unlinks an organization from the desk (idempotent on the server).
-    pub async fn remove_organization(&self, desk_id: &str, organization_id: &str) -> Result<()> {
+    /// Unlinks an organization from the desk. Always [`Change::Applied`]: JSM answers 204 whether or not it was
+    /// linked, so the server does not say whether it already held.
+    pub async fn remove_organization(
+        &self,
+        desk_id: &str,
+        organization_id: &str,
+    ) -> Result<Change> {
         let req = Request::new(
             Method::DELETE,
             Surface::Product,
@@ -99,6 +107,6 @@ impl<'c> ServiceDesksHandler<'c> {
             &[desk_id],
         )
         .json(&org_ref(organization_id)?)?;
-        self.client.execute(&req).await.map(|_| ())
+        self.client.execute(&req).await.map(|_| Change::Applied)
     }
 }

@@ -45,18 +45,14 @@ impl<'c> UsersHandler<'c> {
         self.client.execute_json(&req).await
     }
 
-    /// `POST /user`. Atlassian answers 201 with the existing user when the email already has Jira access, so
-    /// the call is safe to retry. `products` is required (empty = no product access).
-    pub async fn create(&self, email: &str, products: &[&str]) -> Result<User> {
-        let body = NewUser {
-            email_address: email.to_string(),
-            products: products.iter().map(|p| p.to_string()).collect(),
-            display_name: None,
-        };
-        let req = Request::new(Method::POST, Surface::Product, "/rest/api/3/user", &[])
-            .json(&body)?
-            .idempotent(true);
-        self.client.execute_json(&req).await
+    /// `POST /user`: a builder, sent with [`CreateUserBuilder::send`]. Atlassian answers 201 with the existing
+    /// user when the email already has Jira access, so the call is safe to retry.
+    pub fn create(&self, email: &str) -> CreateUserBuilder<'c> {
+        CreateUserBuilder {
+            client: self.client,
+            email: email.to_string(),
+            products: Vec::new(),
+        }
     }
 
     /// `DELETE /user?accountId=` (removes Jira access; the Atlassian account stays). 404 counts as done.
@@ -182,4 +178,35 @@ fn matches_query(u: &User, q: &str) -> bool {
         || u.email_address
             .as_deref()
             .is_some_and(|e| e.to_lowercase().starts_with(q))
+}
+
+/// `POST /user`; see [`UsersHandler::create`].
+#[derive(Debug, Clone)]
+#[must_use = "a builder sends nothing until `.send()`"]
+pub struct CreateUserBuilder<'c> {
+    client: &'c Client,
+    email: String,
+    products: Vec<String>,
+}
+
+impl CreateUserBuilder<'_> {
+    /// Products to grant (`jira-servicedesk`, `jira-software`, ...); Jira requires the field, so none set sends
+    /// `[]`: an account without product access.
+    pub fn products(mut self, products: &[impl AsRef<str>]) -> Self {
+        self.products = products.iter().map(|p| p.as_ref().to_string()).collect();
+        self
+    }
+
+    /// Creates the user, or answers with the existing one (Jira does not say which).
+    pub async fn send(self) -> Result<User> {
+        let body = NewUser {
+            email_address: self.email,
+            products: self.products,
+            display_name: None,
+        };
+        let req = Request::new(Method::POST, Surface::Product, "/rest/api/3/user", &[])
+            .json(&body)?
+            .idempotent(true);
+        self.client.execute_json(&req).await
+    }
 }

@@ -1,13 +1,14 @@
 //! The real client against the real emulator (jsm-testkit boots it on 127.0.0.1:0): every handler the emulator
 //! serves, then the same operations with 20% injected 5xx faults and the default rate limits on. Every operation
-//! must end correct, and nothing may be duplicated.
+//! must end correct, and nothing may be duplicated. Pages asked above the emulator's caps must still list every item
+//! the emulator holds.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use jsm_client::{Change, Client, GroupRef, Metrics, RetryConfig};
+use jsm_client::{Change, Client, Created, GroupRef, Metrics, RetryConfig};
 use jsm_emulator::faults::FaultRule;
 use jsm_emulator::limits::LimitConfig;
 use jsm_emulator::{Emulator, Seed};
@@ -36,7 +37,7 @@ async fn agents(client: &Client) -> Vec<String> {
     let group = GroupRef::name("jira-servicemanagement-users");
     client
         .groups()
-        .members(group, false)
+        .members(&group)
         .all()
         .await
         .unwrap()
@@ -54,12 +55,16 @@ async fn jira_workload(client: &Client, tag: &str) {
     let email = format!("new-agent-{tag}@acme.example");
     let created = client
         .users()
-        .create(&email, &["jira-servicedesk"])
+        .create(&email)
+        .products(&["jira-servicedesk"])
+        .send()
         .await
         .unwrap();
     let again = client
         .users()
-        .create(&email, &["jira-servicedesk"])
+        .create(&email)
+        .products(&["jira-servicedesk"])
+        .send()
         .await
         .unwrap();
     assert_eq!(created.account_id, again.account_id, "create is idempotent");
@@ -101,7 +106,9 @@ async fn jira_workload(client: &Client, tag: &str) {
     );
     let listed: Vec<String> = client
         .groups()
-        .members(gid.clone(), true)
+        .members(&gid)
+        .include_inactive(true)
+        .pager()
         .page_size(7)
         .all()
         .await
@@ -184,11 +191,16 @@ async fn jsm_workload(client: &Client, tag: &str) {
         assert_eq!(first.get().account_id, second.get().account_id);
         ids.push(first.into_inner().account_id);
     }
-    client.customers().add_to_desk(&desk, &ids).await.unwrap();
-    client.customers().add_to_desk(&desk, &ids).await.unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            client.customers().add_to_desk(&desk, &ids).await.unwrap(),
+            Change::Applied,
+            "JSM's 204 does not say whether the accounts were on the desk"
+        );
+    }
     let on_desk: Vec<String> = client
         .customers()
-        .list(&desk, None)
+        .list(&desk)
         .all()
         .await
         .unwrap()
@@ -199,28 +211,40 @@ async fn jsm_workload(client: &Client, tag: &str) {
     assert_eq!(on_desk.len(), unique.len(), "no customer listed twice");
     assert!(ids.iter().all(|id| unique.contains(id)));
 
-    // Organizations: create is idempotent; users added twice are listed once.
+    // Organizations: a second create finds the first; users added twice are listed once.
     let org = client
         .organizations()
         .create(&format!("Org {tag}"))
         .await
         .unwrap();
+    assert!(org.is_new());
     let same = client
         .organizations()
         .create(&format!("Org {tag}"))
         .await
         .unwrap();
-    assert_eq!(org.id, same.id);
-    client
+    assert_eq!(same, Created::Existing(org.get().clone()));
+    let org = org.into_inner();
+    let named = client
         .organizations()
-        .add_users(&org.id, &ids)
+        .list()
+        .all()
         .await
-        .unwrap();
-    client
-        .organizations()
-        .add_users(&org.id, &ids)
-        .await
-        .unwrap();
+        .unwrap()
+        .into_iter()
+        .filter(|o| o.name == format!("Org {tag}"))
+        .count();
+    assert_eq!(named, 1, "one organization of that name");
+    for _ in 0..2 {
+        assert_eq!(
+            client
+                .organizations()
+                .add_users(&org.id, &ids)
+                .await
+                .unwrap(),
+            Change::Applied
+        );
+    }
     let users: Vec<String> = client
         .organizations()
         .users(&org.id)
@@ -236,16 +260,16 @@ async fn jsm_workload(client: &Client, tag: &str) {
         ids.iter().collect::<HashSet<_>>()
     );
     assert_eq!(users.len(), ids.len());
-    client
-        .service_desks()
-        .add_organization(&desk, &org.id)
-        .await
-        .unwrap();
-    client
-        .service_desks()
-        .add_organization(&desk, &org.id)
-        .await
-        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            client
+                .service_desks()
+                .add_organization(&desk, &org.id)
+                .await
+                .unwrap(),
+            Change::Applied
+        );
+    }
     let linked = client
         .service_desks()
         .organizations(&desk)
@@ -253,16 +277,22 @@ async fn jsm_workload(client: &Client, tag: &str) {
         .await
         .unwrap();
     assert_eq!(linked.iter().filter(|o| o.id == org.id).count(), 1);
-    client
-        .service_desks()
-        .remove_organization(&desk, &org.id)
-        .await
-        .unwrap();
-    client
-        .organizations()
-        .remove_users(&org.id, &ids[..2])
-        .await
-        .unwrap();
+    assert_eq!(
+        client
+            .service_desks()
+            .remove_organization(&desk, &org.id)
+            .await
+            .unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client
+            .organizations()
+            .remove_users(&org.id, &ids[..2])
+            .await
+            .unwrap(),
+        Change::Applied
+    );
     assert_eq!(
         client
             .organizations()
@@ -327,4 +357,152 @@ async fn every_handler_survives_20_percent_faults_and_default_rate_limits() {
         "every fault was retried: {m:?}"
     );
     println!("faults run: {m:?}");
+}
+
+/// Requests to `path_suffix` in the emulator's log: (query, status).
+fn logged(emu: &TestEmulator, path_suffix: &str) -> Vec<(String, u16)> {
+    emu.emu
+        .log()
+        .since(0, usize::MAX)
+        .into_iter()
+        .filter(|e| e.path.ends_with(path_suffix))
+        .map(|e| (e.query, e.status))
+        .collect()
+}
+
+/// Asking the real emulator for pages above its caps (group members: `maxResults` silently capped at 50; desk
+/// customers: a hidden `limit` cap of 50 with `limit` echoed back) still lists every item exactly once. The
+/// expected items come from the emulator's own state (`emu.site()`), and its request log shows the client asked
+/// above the cap and paged on by what was served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_asked_above_the_emulators_caps_return_every_item() {
+    const CAP: usize = 50;
+    let emu = TestEmulator::start().await;
+    let group = "cap-137";
+    {
+        // 137 members (not a multiple of the cap), every third one inactive.
+        let mut site = emu.emu.site_mut();
+        let key = site.create_group(group).unwrap();
+        let members: Vec<u32> = (1..=137).collect();
+        for k in members.iter().filter(|k| *k % 3 == 0) {
+            site.account_mut(*k).active = false;
+        }
+        site.group_mut(key).unwrap().members.extend(members);
+    }
+    let (all_expected, active_expected, desks_expected) = {
+        let site = emu.emu.site();
+        let key = site.find_group_by_name(group).unwrap();
+        let members = &site.group(key).unwrap().members;
+        let ids = |keep: &dyn Fn(u32) -> bool| -> HashSet<String> {
+            members
+                .iter()
+                .copied()
+                .filter(|k| keep(*k))
+                .map(|k| site.account(k).account_id.clone())
+                .collect()
+        };
+        let all = ids(&|_| true);
+        let active = ids(&|k| site.account(k).active && site.account(k).site_access);
+        let desks: Vec<(String, HashSet<String>)> = site
+            .desks
+            .iter()
+            .map(|d| {
+                let ids = d
+                    .customers
+                    .iter()
+                    .map(|k| site.account(*k).account_id.clone())
+                    .collect();
+                (d.id.to_string(), ids)
+            })
+            .collect();
+        (all, active, desks)
+    };
+    assert_eq!(all_expected.len(), 137);
+    assert!(active_expected.len() > CAP && active_expected.len() < 137);
+
+    let rec = Arc::new(crate::common::Recorder::default());
+    let client = Client::builder()
+        .site(emu.base_url.clone())
+        .basic_auth(ADMIN_EMAIL, ADMIN_TOKEN)
+        .observer(rec.clone())
+        .build()
+        .unwrap();
+    let listed = |users: Vec<jsm_proto::jira::UserDetails>| -> (usize, HashSet<String>) {
+        let n = users.len();
+        (n, users.into_iter().map(|u| u.account_id).collect())
+    };
+
+    // Group members, with and without inactive users, at maxResults=200 against a cap of 50.
+    let (n, everyone) = listed(
+        client
+            .groups()
+            .members(&GroupRef::name(group))
+            .include_inactive(true)
+            .pager()
+            .page_size(200)
+            .all()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(n, all_expected.len(), "nothing truncated, nothing twice");
+    assert_eq!(everyone, all_expected);
+    let (n, active) = listed(
+        client
+            .groups()
+            .members(&GroupRef::name(group))
+            .pager()
+            .page_size(200)
+            .all()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(n, active_expected.len());
+    assert_eq!(active, active_expected);
+    let pages = logged(&emu, "/group/member");
+    assert_eq!(
+        pages.len(),
+        all_expected.len().div_ceil(CAP) + active_expected.len().div_ceil(CAP),
+        "one request per served page of {CAP}: {pages:?}"
+    );
+    assert!(
+        pages
+            .iter()
+            .all(|(q, status)| *status == 200 && q.contains("maxResults=200")),
+        "every page asked above the cap: {pages:?}"
+    );
+
+    // Desk customers at limit=200 (and 75 for the second desk) against the hidden cap of 50.
+    assert!(desks_expected.iter().all(|(_, ids)| ids.len() > CAP));
+    for ((desk, expected), size) in desks_expected.iter().zip([200, 75, 1000]) {
+        emu.emu.log().clear();
+        let customers = client
+            .customers()
+            .list(desk)
+            .pager()
+            .page_size(size)
+            .all()
+            .await
+            .unwrap();
+        let ids: HashSet<String> = customers.iter().map(|c| c.account_id.clone()).collect();
+        assert_eq!(
+            customers.len(),
+            expected.len(),
+            "desk {desk}: nothing truncated"
+        );
+        assert_eq!(&ids, expected, "desk {desk}");
+        let pages = logged(&emu, &format!("/servicedesk/{desk}/customer"));
+        assert_eq!(
+            pages.len(),
+            expected.len().div_ceil(CAP),
+            "desk {desk}: {pages:?}"
+        );
+        assert!(
+            pages
+                .iter()
+                .all(|(q, status)| *status == 200 && q.contains(&format!("limit={size}"))),
+            "desk {desk}: {pages:?}"
+        );
+    }
+    let capped = rec.count(|e| matches!(e, jsm_client::Event::PageCapped { served: 50, .. }));
+    assert!(capped >= 2, "the caps were reported, not hidden");
 }

@@ -6,12 +6,14 @@ use std::sync::Arc;
 use chrono::Duration as ChronoDuration;
 use futures::future::BoxFuture;
 use jsm_client::{
-    AuthReason, Change, Client, Credential, Error, GroupRef, MemoryTokenStore, OAuthConfig,
-    StoreError, TokenSet, TokenStore,
+    AuthReason, Change, Client, Created, Credential, Error, GroupRef, MemoryTokenStore,
+    OAuthConfig, StoreError, TokenSet, TokenStore,
 };
 use secrecy::{ExposeSecret, SecretString};
-use serde_json::json;
-use wiremock::matchers::{body_json, body_partial_json, header, method, path, query_param};
+use serde_json::{Value, json};
+use wiremock::matchers::{
+    body_json, body_partial_json, header, method, path, query_param, query_param_is_missing,
+};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{self, Recorder, catch_all, customer_json, epoch, user_json};
@@ -73,7 +75,9 @@ async fn users_handler_sends_what_jira_expects() {
     assert_eq!(
         client
             .users()
-            .create("n@example.com", &["jira-servicedesk"])
+            .create("n@example.com")
+            .products(&["jira-servicedesk"])
+            .send()
             .await
             .unwrap()
             .account_id,
@@ -89,6 +93,195 @@ async fn users_handler_sends_what_jira_expects() {
             .group_id
             .as_deref(),
         Some("gid")
+    );
+}
+
+/// Each builder option reaches the wire, and an unset option sends Jira's default (or nothing).
+#[tokio::test(start_paused = true)]
+async fn request_builders_send_their_options() {
+    let server = MockServer::start().await;
+    let bean = |values: Value| {
+        json!({"startAt": 0, "maxResults": 50, "isLast": true,
+            "total": values.as_array().map_or(0, Vec::len), "values": values})
+    };
+    for (flag, id) in [("true", "inactive-too"), ("false", "active-only")] {
+        Mock::given(method("GET"))
+            .and(path("/rest/api/3/group/member"))
+            .and(query_param("groupId", "g1"))
+            .and(query_param("includeInactiveUsers", flag))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(bean(json!([user_json(id, None)]))),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let jsm_page = |values: Value| {
+        json!({"size": values.as_array().map_or(0, Vec::len), "start": 0, "limit": 50,
+            "isLastPage": true, "values": values})
+    };
+    Mock::given(method("GET"))
+        .and(path("/rest/servicedeskapi/servicedesk/5/customer"))
+        .and(query_param("query", "fred"))
+        .and(header("X-ExperimentalApi", "opt-in"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(jsm_page(json!([customer_json("qm:f")]))),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/servicedeskapi/servicedesk/5/customer"))
+        .and(query_param_is_missing("query"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(jsm_page(json!([
+            customer_json("qm:f"),
+            customer_json("qm:g")
+        ]))))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let scim_list = |users: Value| {
+        json!({"schemas": [], "totalResults": users.as_array().map_or(0, Vec::len),
+            "startIndex": 1, "itemsPerPage": 100, "Resources": users})
+    };
+    Mock::given(method("GET"))
+        .and(path("/scim/directory/d1/Users"))
+        .and(query_param("filter", "externalId eq \"e-1\""))
+        .respond_with(ResponseTemplate::new(200).set_body_json(scim_list(json!([
+            {"schemas": [], "id": "s1", "userName": "bob@example.com"}
+        ]))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/scim/directory/d1/Groups"))
+        .and(query_param("filter", "displayName eq \"ops\""))
+        .respond_with(ResponseTemplate::new(200).set_body_json(scim_list(json!([
+            {"schemas": [], "id": "sg1", "displayName": "ops"}
+        ]))))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/user"))
+        .and(body_json(
+            json!({"emailAddress": "np@example.com", "products": []}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(201).set_body_json(user_json("np", Some("np@example.com"))),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/admin/v1/orgs/o1/directory/groups"))
+        .and(body_json(json!({"name": "ops", "description": "on call"})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"message": "Group ops was created"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/admin/v1/orgs/o1/directory/groups"))
+        .and(body_json(json!({"name": "ops"})))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"errors": [{
+            "status": "400", "code": "ADMIN-400-4", "title": "Bad request",
+            "detail": "A group named 'ops' already exists."
+        }]})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/users/acc-9/manage/lifecycle/disable"))
+        .and(body_json(json!({})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let rec = Arc::new(Recorder::default());
+    let client = common::builder(&server, &rec)
+        .scim("d1", "scim-key")
+        .org_admin("o1", "admin-key")
+        .build()
+        .unwrap();
+    let g = GroupRef::id("g1");
+    let ids = |users: Vec<jsm_proto::jira::UserDetails>| -> Vec<String> {
+        users.into_iter().map(|u| u.account_id).collect()
+    };
+    assert_eq!(
+        ids(client
+            .groups()
+            .members(&g)
+            .include_inactive(true)
+            .all()
+            .await
+            .unwrap()),
+        ["inactive-too"]
+    );
+    assert_eq!(
+        ids(client.groups().members(&g).all().await.unwrap()),
+        ["active-only"],
+        "Jira's default: active users only"
+    );
+    let fred = client
+        .customers()
+        .list("5")
+        .query("fred")
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(fred.len(), 1);
+    assert_eq!(client.customers().list("5").all().await.unwrap().len(), 2);
+    assert_eq!(
+        client
+            .service_desks()
+            .customers("5")
+            .pager()
+            .page_size(10)
+            .all()
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let filter = jsm_client::handlers::scim::eq_filter("externalId", "e-1");
+    let users = client.scim().users().filter(filter).all().await.unwrap();
+    assert_eq!(users[0].id.as_deref(), Some("s1"));
+    let groups = client
+        .scim()
+        .groups()
+        .filter(jsm_client::handlers::scim::eq_filter("displayName", "ops"))
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(groups[0].display_name, "ops");
+    // No `.products(..)`: Jira requires the field, so `[]` (no product access) is sent.
+    let created = client
+        .users()
+        .create("np@example.com")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.account_id, "np");
+    assert_eq!(
+        client
+            .admin()
+            .create_group("ops")
+            .description("on call")
+            .send()
+            .await
+            .unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client.admin().create_group("ops").send().await.unwrap(),
+        Change::AlreadyApplied
+    );
+    assert_eq!(
+        client.admin().disable("acc-9").send().await.unwrap(),
+        Change::Applied
     );
 }
 
@@ -222,10 +415,21 @@ async fn desk_and_organization_membership_calls() {
         .expect(1)
         .mount(&server)
         .await;
+    // The name lookup before the create: no organization is called Acme yet.
+    Mock::given(method("GET"))
+        .and(path("/rest/servicedeskapi/organization"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "size": 1, "start": 0, "limit": 50, "isLastPage": true,
+            "values": [{"id": "1", "name": "Globex"}]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
     Mock::given(method("POST"))
         .and(path("/rest/servicedeskapi/organization"))
         .and(body_json(json!({"name": "Acme"})))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "3", "name": "Acme"})))
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("POST"))
@@ -263,29 +467,62 @@ async fn desk_and_organization_membership_calls() {
         .await;
     catch_all(&server).await;
     let (client, _) = common::client(&server);
+    // Ids as `&[String]` and as `&[&str]`: the 204s do not say whether the state held, so both are Applied.
     let ids = vec!["qm:1".to_string(), "qm:2".to_string()];
-    client.customers().add_to_desk("7", &ids).await.unwrap();
-    client
-        .customers()
-        .remove_from_desk("7", &ids)
-        .await
-        .unwrap();
+    let strs = ["qm:1", "qm:2"];
+    assert_eq!(
+        client.customers().add_to_desk("7", &ids).await.unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client
+            .customers()
+            .remove_from_desk("7", &strs)
+            .await
+            .unwrap(),
+        Change::Applied
+    );
+    let none: [&str; 0] = [];
+    assert_eq!(
+        client.customers().add_to_desk("7", &none).await.unwrap(),
+        Change::AlreadyApplied,
+        "an empty list sends nothing (the catch-all would answer 418)"
+    );
     let org = client.organizations().create("Acme").await.unwrap();
-    client
-        .organizations()
-        .add_users(&org.id, &ids)
-        .await
-        .unwrap();
-    client
-        .organizations()
-        .remove_users(&org.id, &ids)
-        .await
-        .unwrap();
-    client
-        .service_desks()
-        .add_organization("7", &org.id)
-        .await
-        .unwrap();
+    assert!(org.is_new(), "no organization had the name: {org:?}");
+    let org = org.into_inner();
+    assert_eq!(
+        client
+            .organizations()
+            .add_users(&org.id, &strs)
+            .await
+            .unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client
+            .organizations()
+            .remove_users(&org.id, &ids)
+            .await
+            .unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client
+            .organizations()
+            .remove_users(&org.id, &none)
+            .await
+            .unwrap(),
+        Change::AlreadyApplied
+    );
+    assert_eq!(
+        client
+            .service_desks()
+            .add_organization("7", &org.id)
+            .await
+            .unwrap(),
+        Change::Applied
+    );
     assert_eq!(
         client.service_desks().get("7").await.unwrap().project_key,
         "HELP"
@@ -298,6 +535,67 @@ async fn desk_and_organization_membership_calls() {
         client.service_desks().add_organization("7", "x").await,
         Err(Error::Config { .. })
     ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn organization_create_finds_an_existing_name_across_pages_and_sends_no_post() {
+    let server = MockServer::start().await;
+    let page = |start: u64, last: bool, orgs: Value| {
+        json!({"size": orgs.as_array().map_or(0, Vec::len), "start": start, "limit": 50,
+            "isLastPage": last, "values": orgs})
+    };
+    Mock::given(method("GET"))
+        .and(path("/rest/servicedeskapi/organization"))
+        .and(query_param("start", "0"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            0,
+            false,
+            json!([{"id": "1", "name": "Globex"}]),
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/servicedeskapi/organization"))
+        .and(query_param("start", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(
+            1,
+            true,
+            json!([{"id": "2", "name": "acme corp"}, {"id": "3", "name": "Acme Corp"}]),
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/rest/servicedeskapi/organization"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"id": "9", "name": "x"})))
+        .expect(0)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let (client, _) = common::client(&server);
+    let exact = client.organizations().create("Acme Corp").await.unwrap();
+    assert_eq!(
+        exact,
+        Created::Existing(org("3", "Acme Corp")),
+        "an exact match wins"
+    );
+    let loose = client
+        .organizations()
+        .find_by_name(" ACME CORP ")
+        .await
+        .unwrap();
+    assert_eq!(loose.map(|o| o.id).as_deref(), Some("2"));
+    assert_eq!(
+        client
+            .organizations()
+            .find_by_name("Initech")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+fn org(id: &str, name: &str) -> jsm_proto::jsm::Organization {
+    serde_json::from_value(json!({"id": id, "name": name})).unwrap()
 }
 
 #[tokio::test(start_paused = true)]
@@ -330,6 +628,12 @@ async fn scim_creates_resolve_conflicts_and_delete_is_repeatable() {
         .expect(1)
         .mount(&server)
         .await;
+    Mock::given(method("GET"))
+        .and(path("/scim/directory/d1/Users/s1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(user.clone()))
+        .expect(2)
+        .mount(&server)
+        .await;
     Mock::given(method("DELETE"))
         .and(path("/scim/directory/d1/Users/s1"))
         .respond_with(
@@ -351,7 +655,15 @@ async fn scim_creates_resolve_conflicts_and_delete_is_repeatable() {
     let created = client.scim().create_user(&new).await.unwrap();
     assert!(!created.is_new());
     assert_eq!(created.get().atlassian_account_id(), Some("acc-bob"));
-    client.scim().set_active("s1", false).await.unwrap();
+    // set_active reads first: the user is active, so `true` sends nothing and `false` sends one PATCH.
+    assert_eq!(
+        client.scim().set_active("s1", true).await.unwrap(),
+        Change::AlreadyApplied
+    );
+    assert_eq!(
+        client.scim().set_active("s1", false).await.unwrap(),
+        Change::Applied
+    );
     assert_eq!(
         client.scim().delete_user("s1").await.unwrap(),
         Change::AlreadyApplied
@@ -385,9 +697,42 @@ async fn admin_calls_use_the_org_key_and_paths() {
         .mount(&server)
         .await;
     Mock::given(method("POST"))
+        .and(path(
+            "/admin/v1/orgs/o1/directory/users/acc-2/suspend-access",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"message": "Access to organization o1 is already suspended for user acc-2"}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
         .and(path("/admin/v1/orgs/o1/directory/groups/g9/memberships"))
         .and(body_json(json!({"account_id": "acc-1"})))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message": "added"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"message": "User acc-1 was added to group g9"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/admin/v1/orgs/o1/directory/groups/g9/memberships"))
+        .and(body_json(json!({"account_id": "acc-2"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"message": "User acc-2 is already a member of group g9"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/admin/v1/orgs/o1/directory/groups/g9/memberships"))
+        .and(body_json(json!({"account_id": "acc-3"})))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"errors": [{
+            "status": "400", "code": "ADMIN-400-4", "title": "Bad request",
+            "detail": "User acc-3 is already a member of group g9"
+        }]})))
         .expect(1)
         .mount(&server)
         .await;
@@ -409,13 +754,18 @@ async fn admin_calls_use_the_org_key_and_paths() {
         .build()
         .unwrap();
     assert_eq!(
-        client
-            .admin()
-            .add_to_group("g9", "acc-1")
-            .await
-            .unwrap()
-            .message,
-        "added"
+        client.admin().add_to_group("g9", "acc-1").await.unwrap(),
+        Change::Applied
+    );
+    assert_eq!(
+        client.admin().add_to_group("g9", "acc-2").await.unwrap(),
+        Change::AlreadyApplied,
+        "a message saying already a member"
+    );
+    assert_eq!(
+        client.admin().add_to_group("g9", "acc-3").await.unwrap(),
+        Change::AlreadyApplied,
+        "a 400 saying already a member"
     );
     assert_eq!(
         client
@@ -425,20 +775,29 @@ async fn admin_calls_use_the_org_key_and_paths() {
             .unwrap(),
         Change::AlreadyApplied
     );
-    assert!(
-        client
-            .admin()
-            .suspend("acc-1")
-            .await
-            .unwrap()
-            .message
-            .contains("suspended")
+    assert_eq!(
+        client.admin().suspend("acc-1").await.unwrap(),
+        Change::Applied,
+        "the documented message does not say whether access was already suspended"
+    );
+    assert_eq!(
+        client.admin().suspend("acc-2").await.unwrap(),
+        Change::AlreadyApplied
     );
     assert_eq!(
         client.admin().remove_from_directory("acc-1").await.unwrap(),
         Change::Applied
     );
-    client.admin().disable("acc-1", Some("left")).await.unwrap();
+    assert_eq!(
+        client
+            .admin()
+            .disable("acc-1")
+            .message("left")
+            .send()
+            .await
+            .unwrap(),
+        Change::Applied
+    );
     let (plain, _) = common::client(&server);
     assert!(matches!(
         plain.admin().users(),

@@ -71,7 +71,8 @@ async fn page_bean_follows_is_last_not_short_pages() {
     let (client, _) = common::client(&server);
     let all = client
         .groups()
-        .members(GroupRef::id("g1"), true)
+        .members(&GroupRef::id("g1"))
+        .include_inactive(true)
         .all()
         .await
         .unwrap();
@@ -107,7 +108,8 @@ async fn jira_silent_cap_advances_by_what_was_served() {
     let (client, rec) = common::client(&server);
     let all = client
         .groups()
-        .members(GroupRef::id("g1"), false)
+        .members(&GroupRef::id("g1"))
+        .pager()
         .page_size(50)
         .all()
         .await
@@ -148,7 +150,8 @@ async fn jsm_hidden_cap_continues_until_is_last_page() {
     let (client, rec) = common::client(&server);
     let all: Vec<_> = client
         .customers()
-        .list("5", None)
+        .list("5")
+        .pager()
         .into_stream()
         .try_collect()
         .await
@@ -259,7 +262,8 @@ async fn a_total_that_keeps_moving_ends_truncated_without_duplicates() {
     let (client, rec) = common::client(&server);
     let mut stream = client
         .groups()
-        .members(GroupRef::id("g1"), false)
+        .members(&GroupRef::id("g1"))
+        .pager()
         .page_size(2)
         .into_stream();
     let mut got = Vec::new();
@@ -348,7 +352,8 @@ async fn a_total_that_moved_once_is_recovered_by_a_restart() {
     let (client, _) = common::client(&server);
     let mut got = ids(&client
         .groups()
-        .members(GroupRef::id("g1"), false)
+        .members(&GroupRef::id("g1"))
+        .pager()
         .page_size(2)
         .all()
         .await
@@ -422,7 +427,8 @@ async fn duplicate_items_with_a_correct_offset_are_detected() {
     let (client, _) = common::client(&server);
     let result: Result<Vec<_>, _> = client
         .groups()
-        .members(GroupRef::id("g1"), false)
+        .members(&GroupRef::id("g1"))
+        .pager()
         .page_size(2)
         .max_restarts(0)
         .into_stream()
@@ -464,7 +470,8 @@ async fn an_empty_page_that_is_not_the_last_is_stalled() {
     let (client, _) = common::client(&server);
     let err = client
         .groups()
-        .members(GroupRef::id("g1"), false)
+        .members(&GroupRef::id("g1"))
+        .pager()
         .page_size(2)
         .max_restarts(0)
         .all()
@@ -524,7 +531,7 @@ async fn scim_pages_by_start_index_and_total_results() {
         .scim("d1", "scim-key")
         .build()
         .unwrap();
-    let all = client.scim().users(None).all().await.unwrap();
+    let all = client.scim().users().all().await.unwrap();
     assert_eq!(
         all.iter()
             .map(|u| u.id.clone().unwrap_or_default())

@@ -5,9 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jsm_client::{
-    AuthReason, Credential, Error, Event, GroupRef, LimiterConfig, Request, RetryCause,
-    RetryConfig, Surface, ThrottleScope,
+    AuthReason, Client, Clock, Credential, Error, Event, GroupRef, LimiterConfig, Request,
+    RetryCause, RetryConfig, Surface, SystemClock, ThrottleScope,
 };
+use jsm_emulator::faults::FaultRule;
+use jsm_emulator::limits::LimitConfig as EmulatorLimits;
+use jsm_emulator::{Emulator, Seed};
+use jsm_testkit::{ADMIN_EMAIL, ADMIN_TOKEN, TestEmulator};
 use reqwest::Method;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -292,6 +296,141 @@ async fn retries_are_bounded_in_count_with_exponential_backoff() {
             "wait {i} = {w:?}"
         );
     }
+}
+
+/// One 503 carrying `retry_after`, then 200; returns the retry waits the client computed and the (paused) time the
+/// call took.
+async fn one_503_then_ok(retry_after: &str) -> (Vec<(Duration, RetryCause)>, Duration, usize) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/user"))
+        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", retry_after))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/rest/api/3/user"))
+        .respond_with(ok_user())
+        .expect(1)
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let (client, rec) = common::client(&server);
+    let started = tokio::time::Instant::now();
+    assert_eq!(client.users().get("a1").await.unwrap().account_id, "a1");
+    let took = started.elapsed();
+    let requests = server.received_requests().await.map_or(0, |r| r.len());
+    (rec.retry_waits(), took, requests)
+}
+
+/// A 503's `Retry-After` (20 s, far above the first backoff of 1 s × at most 1.3) is honoured: the retry waits at
+/// least that long, both in the wait the client computed and on tokio's clock, so neither ignoring the header nor
+/// skipping the sleep passes.
+#[tokio::test(start_paused = true)]
+async fn a_503_retry_after_in_seconds_is_waited_before_the_retry() {
+    let (waits, took, requests) = one_503_then_ok("20").await;
+    assert_eq!(requests, 2, "one 503, one retry");
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    assert_eq!(waits[0].1, RetryCause::Status(503));
+    assert!(
+        waits[0].0 >= Duration::from_secs(20) && waits[0].0 <= Duration::from_secs(26),
+        "the wait is the server's, with upward jitter only: {waits:?}"
+    );
+    assert!(
+        took >= Duration::from_secs(20),
+        "the retry went after {took:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_503_retry_after_as_an_http_date_is_waited_before_the_retry() {
+    // The test clock reads 2026-01-01T00:00:00Z; the server asks to come back at 00:00:15.
+    let (waits, took, requests) = one_503_then_ok("Thu, 01 Jan 2026 00:00:15 GMT").await;
+    assert_eq!(requests, 2);
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    assert!(
+        waits[0].0 >= Duration::from_secs(14) && waits[0].0 <= Duration::from_secs(20),
+        "{waits:?}"
+    );
+    assert!(
+        took >= Duration::from_secs(14),
+        "the retry went after {took:?}"
+    );
+}
+
+/// Real time and a record of every sleep the client asks for, which returns at once: a test can then see how long
+/// the client meant to wait against a real server without waiting.
+#[derive(Debug, Default)]
+struct RecordingClock {
+    sleeps: std::sync::Mutex<Vec<Duration>>,
+}
+
+impl Clock for RecordingClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        SystemClock.now()
+    }
+    fn instant(&self) -> tokio::time::Instant {
+        SystemClock.instant()
+    }
+    fn sleep(&self, d: Duration) -> futures::future::BoxFuture<'static, ()> {
+        self.sleeps.lock().unwrap().push(d);
+        Box::pin(async {})
+    }
+}
+
+/// The same rule against the real emulator: a fault rule answers the first `GET /myself` with 503 and
+/// `Retry-After: 30`. The emulator's log shows the 503 and the retry; the client's clock was asked to sleep at
+/// least 30 s between them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_503_retry_after_from_an_emulator_fault_rule_is_honoured() {
+    let rule = FaultRule {
+        method: Some("GET".into()),
+        path: "/rest/api/3/myself".into(),
+        status: Some(503),
+        retry_after: Some(30),
+        probability: 1.0,
+        times: Some(1),
+        delay_ms: 0,
+        drop: false,
+    };
+    let emu = TestEmulator::start_with(
+        Emulator::builder()
+            .seed(Seed::Demo)
+            .limits(EmulatorLimits::off())
+            .faults(vec![rule]),
+    )
+    .await;
+    let clock = Arc::new(RecordingClock::default());
+    let rec = Arc::new(Recorder::default());
+    let client = Client::builder()
+        .site(emu.base_url.clone())
+        .basic_auth(ADMIN_EMAIL, ADMIN_TOKEN)
+        .clock(clock.clone())
+        .jitter_seed(3)
+        .observer(rec.clone())
+        .build()
+        .unwrap();
+    let me = client.users().myself().await.unwrap();
+    assert_eq!(me.email_address.as_deref(), Some(ADMIN_EMAIL));
+
+    let log: Vec<u16> = emu
+        .emu
+        .log()
+        .since(0, usize::MAX)
+        .into_iter()
+        .filter(|e| e.path.ends_with("/myself"))
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(log, [503, 200], "the emulator saw the fault and one retry");
+    let waits = rec.retry_waits();
+    assert_eq!(waits.len(), 1, "{waits:?}");
+    assert_eq!(waits[0].1, RetryCause::Status(503));
+    assert!(waits[0].0 >= Duration::from_secs(30), "{waits:?}");
+    let slept = clock.sleeps.lock().unwrap().clone();
+    assert!(
+        slept.iter().any(|d| *d >= Duration::from_secs(30)),
+        "the client slept the server's 30 s before retrying: {slept:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]

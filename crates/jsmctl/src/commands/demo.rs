@@ -254,10 +254,10 @@ async fn client_steps(running: &RunningEmulator) -> anyhow::Result<()> {
         .org_admin(running.org_id(), running.org_api_key().expose())
         .observer(metrics.clone())
         .build()?;
-    let customers = client.customers().list("HR", None).all().await?;
+    let customers = client.customers().list("HR").all().await?;
     let agents = client
         .groups()
-        .members(GroupRef::name("jira-servicemanagement-users"), false)
+        .members(&GroupRef::name("jira-servicemanagement-users"))
         .all()
         .await?;
     let calls = metrics.snapshot();
