@@ -250,6 +250,13 @@ fn query_pairs<Q: Serialize + ?Sized>(query: &Q) -> Result<Vec<(String, String)>
     Ok(out)
 }
 
+/// Where the SCIM directory is: an id under the gateway, or a full URL.
+#[derive(Debug, Clone)]
+enum ScimTarget {
+    Directory(String),
+    Url(String),
+}
+
 /// Builds a [`Client`]. Every setting has a default except where the calls need a URL or a credential.
 pub struct ClientBuilder {
     site: Option<String>,
@@ -258,7 +265,7 @@ pub struct ClientBuilder {
     auth_url: String,
     basic: Option<auth::BasicAuth>,
     oauth: Option<OAuthConfig>,
-    scim: Option<(String, SecretString)>,
+    scim: Option<(ScimTarget, SecretString)>,
     admin: Option<(String, SecretString)>,
     timeout: Option<Duration>,
     connect_timeout: Option<Duration>,
@@ -356,7 +363,17 @@ impl ClientBuilder {
 
     /// SCIM directory id and its API key.
     pub fn scim(mut self, directory_id: impl Into<String>, key: impl Into<String>) -> Self {
-        self.scim = Some((directory_id.into(), SecretString::from(key.into())));
+        self.scim = Some((
+            ScimTarget::Directory(directory_id.into()),
+            SecretString::from(key.into()),
+        ));
+        self
+    }
+
+    /// The SCIM directory by its full base URL (`…/scim/directory/{directoryId}`), as Atlassian Administration
+    /// shows it, and its API key.
+    pub fn scim_url(mut self, url: impl Into<String>, key: impl Into<String>) -> Self {
+        self.scim = Some((ScimTarget::Url(url.into()), SecretString::from(key.into())));
         self
     }
 
@@ -469,10 +486,17 @@ impl ClientBuilder {
                 "OAuth calls go through the gateway: set `gateway(cloud_id)`",
             ));
         }
-        let scim = self.scim.map(|(dir, key)| ScimAuth {
-            base: join(&api_base, &["scim", "directory", &dir]),
-            key,
-        });
+        let scim = match self.scim {
+            Some((ScimTarget::Directory(dir), key)) => Some(ScimAuth {
+                base: join(&api_base, &["scim", "directory", &dir]),
+                key,
+            }),
+            Some((ScimTarget::Url(url), key)) => Some(ScimAuth {
+                base: parse("SCIM directory URL", url.trim_end_matches('/'))?,
+                key,
+            }),
+            None => None,
+        };
         let admin = self.admin.map(|(org_id, key)| AdminAuth { org_id, key });
         let mut http = reqwest::Client::builder()
             .user_agent(self.user_agent)
