@@ -1,24 +1,7 @@
 //! `jsmctl`: the command line of jsmctl.
 
-mod commands;
-
-use clap::{Parser, Subcommand};
-
-/// Automate the user lifecycle of Jira Service Management, safely and offline-testable.
-#[derive(Debug, Parser)]
-#[command(name = "jsmctl", version, about)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Run the local Atlassian emulator (Jira v3, JSM, SCIM, admin API, OAuth, webhooks) until SIGINT or SIGTERM.
-    Emulator(Box<commands::emulator::Args>),
-    /// Start the emulator with demo data, tour it with real API calls, and exit.
-    Demo(commands::demo::Args),
-}
+use clap::Parser;
+use jsmctl::cli::Cli;
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
@@ -36,20 +19,8 @@ fn main() -> std::process::ExitCode {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            return std::process::ExitCode::FAILURE;
+            return jsmctl::error::Exit::Failed.into();
         }
     };
-    let result = runtime.block_on(async {
-        match cli.command {
-            Command::Emulator(args) => commands::emulator::run(*args).await,
-            Command::Demo(args) => commands::demo::run(args).await,
-        }
-    });
-    match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    runtime.block_on(jsmctl::run(cli)).into()
 }

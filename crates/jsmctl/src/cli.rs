@@ -1,0 +1,321 @@
+//! The command line as clap types, apart from what the commands do (`commands`).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+
+/// Automate the user lifecycle of Jira Service Management: every change a reviewable plan, risky ones
+/// approved by a human, applied crash-safely and audited. Ships a local Atlassian emulator.
+#[derive(Debug, Parser)]
+#[command(name = "jsmctl", version, about)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: Global,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Format {
+    /// Aligned text for people.
+    #[default]
+    Table,
+    /// Stable JSON for scripts.
+    Json,
+}
+
+/// Connection, state and output options (flags beat the environment, which beats the config file).
+#[derive(Debug, Clone, Default, Args)]
+pub struct Global {
+    /// Site base URL (e.g. https://acme.atlassian.net).
+    #[arg(long, global = true, env = "ATLASSIAN_SITE")]
+    pub site: Option<String>,
+    /// Email of the account whose API token is used.
+    #[arg(long, global = true, env = "ATLASSIAN_EMAIL")]
+    pub email: Option<String>,
+    /// API token (prefer the environment: flags show in `ps`).
+    #[arg(
+        long,
+        global = true,
+        env = "ATLASSIAN_API_TOKEN",
+        hide_env_values = true
+    )]
+    pub api_token: Option<String>,
+    /// Gateway and admin API host (default https://api.atlassian.com).
+    #[arg(long, global = true, env = "ATLASSIAN_API_URL")]
+    pub api_url: Option<String>,
+    /// The SCIM directory's full base URL (…/scim/directory/{directoryId}).
+    #[arg(long, global = true, env = "ATLASSIAN_SCIM_URL")]
+    pub scim_url: Option<String>,
+    /// The SCIM directory's API key.
+    #[arg(
+        long,
+        global = true,
+        env = "ATLASSIAN_SCIM_TOKEN",
+        hide_env_values = true
+    )]
+    pub scim_token: Option<String>,
+    /// Organization id, for the admin API.
+    #[arg(long, global = true, env = "ATLASSIAN_ORG_ID")]
+    pub org_id: Option<String>,
+    /// Organization admin API key.
+    #[arg(
+        long,
+        global = true,
+        env = "ATLASSIAN_ADMIN_API_KEY",
+        hide_env_values = true
+    )]
+    pub admin_api_key: Option<String>,
+    /// Profile of the config file to use.
+    #[arg(long, global = true, env = "JSMCTL_PROFILE")]
+    pub profile: Option<String>,
+    /// Config file (default $XDG_CONFIG_HOME/jsmctl/config.toml).
+    #[arg(long, global = true, env = "JSMCTL_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// State: a SQLite path or a postgres:// URL (default $XDG_STATE_HOME/jsmctl/state.db).
+    #[arg(long, global = true, env = "JSMCTL_STATE", hide_env_values = true)]
+    pub state: Option<String>,
+    /// Policy file (TOML); safe defaults without one.
+    #[arg(long, global = true, env = "JSMCTL_POLICY")]
+    pub policy: Option<PathBuf>,
+    /// Who you are, recorded as requester, approver and in the audit log (default $USER).
+    #[arg(long, global = true, env = "JSMCTL_ACTOR")]
+    pub actor: Option<String>,
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Look up users.
+    #[command(subcommand)]
+    Users(UsersCmd),
+    /// Group members: list, add, remove.
+    #[command(subcommand)]
+    Groups(GroupsCmd),
+    /// Portal customers: create, list, remove from a desk.
+    #[command(subcommand)]
+    Customers(CustomersCmd),
+    /// Licensed agents.
+    #[command(subcommand)]
+    Agents(AgentsCmd),
+    /// Deactivate a person and remove their access.
+    Offboard(PersonArgs),
+    /// Undo a person's last offboard, from the audit log.
+    Restore(PersonArgs),
+    /// Plans.
+    #[command(subcommand)]
+    Plan(PlanCmd),
+    /// Apply a plan (file, id or id prefix) exactly as it was approved.
+    Apply(ApplyArgs),
+    /// Pending manual steps, plans waiting for approval, quarantined items.
+    Status,
+    /// Approve or reject plans.
+    #[command(subcommand)]
+    Approvals(ApprovalsCmd),
+    /// The hash-chained audit log.
+    #[command(subcommand)]
+    Audit(AuditCmd),
+    /// Run the local Atlassian emulator (Jira v3, JSM, SCIM, admin API, OAuth, webhooks) until SIGINT or SIGTERM.
+    Emulator(Box<commands::emulator::Args>),
+    /// The main job, offline: provision, offboard and restore against an embedded emulator.
+    Demo(commands::demo::Args),
+}
+
+/// `users …`
+#[derive(Debug, Subcommand)]
+pub enum UsersCmd {
+    /// One account by id.
+    Get {
+        /// Account id.
+        account_id: String,
+    },
+    /// Find by email (hidden emails resolved through SCIM or the admin API) or by a name query.
+    Find {
+        /// Email or query.
+        email_or_query: String,
+    },
+}
+
+/// `groups …`
+#[derive(Debug, Subcommand)]
+pub enum GroupsCmd {
+    /// Members of a group (active and inactive).
+    Members {
+        /// Group name.
+        group: String,
+    },
+    /// Add accounts to a group.
+    Add(GroupChange),
+    /// Remove accounts from a group.
+    Remove(GroupChange),
+}
+
+/// A group and accounts.
+#[derive(Debug, Args)]
+pub struct GroupChange {
+    /// Group name.
+    pub group: String,
+    /// Account ids.
+    #[arg(required = true)]
+    pub account_ids: Vec<String>,
+    /// How to confirm and where to save.
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// `customers …`
+#[derive(Debug, Subcommand)]
+pub enum CustomersCmd {
+    /// Create a portal customer (or link the account that has the email) and add desks and organizations.
+    Create(CustomerCreate),
+    /// Customers of a desk.
+    List {
+        /// Desk key or id.
+        #[arg(long = "service-desk")]
+        service_desk: String,
+    },
+    /// Remove customers from a desk.
+    Remove(CustomerRemove),
+}
+
+/// `customers create`
+#[derive(Debug, Args)]
+pub struct CustomerCreate {
+    /// Email.
+    #[arg(long)]
+    pub email: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// Desk key or id (repeatable).
+    #[arg(long = "service-desk")]
+    pub service_desks: Vec<String>,
+    /// Organization name or id (repeatable).
+    #[arg(long = "organization")]
+    pub organizations: Vec<String>,
+    /// How to confirm and where to save.
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// `customers remove`
+#[derive(Debug, Args)]
+pub struct CustomerRemove {
+    /// Desk key or id.
+    #[arg(long = "service-desk")]
+    pub service_desk: String,
+    /// Account ids.
+    #[arg(required = true)]
+    pub account_ids: Vec<String>,
+    /// How to confirm and where to save.
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// `agents …`
+#[derive(Debug, Subcommand)]
+pub enum AgentsCmd {
+    /// Provision an agent: SCIM user plus JSM access, or a manual invite step without SCIM.
+    Provision {
+        /// Email.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// How to confirm and where to save.
+        #[command(flatten)]
+        write: WriteArgs,
+    },
+}
+
+/// A person and how to confirm.
+#[derive(Debug, Args)]
+pub struct PersonArgs {
+    /// Email or account id.
+    pub email_or_account_id: String,
+    /// How to confirm and where to save.
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// Options of every write command.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WriteArgs {
+    /// Save the plan to this file (and the store) instead of applying it.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Apply without asking.
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+/// `plan …`
+#[derive(Debug, Subcommand)]
+pub enum PlanCmd {
+    /// Show a plan (file, id or id prefix).
+    Show {
+        /// Plan file, id or id prefix.
+        plan: String,
+    },
+}
+
+/// `apply`
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Plan file, id or id prefix.
+    pub plan: String,
+    /// Apply without asking.
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+/// `approvals …`
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCmd {
+    /// Plans waiting for an approval.
+    List,
+    /// Approve a plan (bound to its hash, single-use, expiring).
+    Approve {
+        /// Plan id or id prefix.
+        plan_id: String,
+        /// Approver (default: --actor, $JSMCTL_ACTOR or $USER).
+        #[arg(long = "as")]
+        as_name: Option<String>,
+    },
+    /// Reject a plan.
+    Reject {
+        /// Plan id or id prefix.
+        plan_id: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+}
+
+/// `audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// The latest records.
+    List {
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Check the hash chain; names the first record that does not verify.
+    Verify,
+    /// Every record as JSON lines.
+    Export {
+        /// File to write (default stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}

@@ -1,0 +1,53 @@
+//! What each command does; the clap types are in `cli`.
+
+pub mod approvals;
+pub mod audit;
+pub mod changes;
+pub mod demo;
+pub mod emulator;
+pub mod plans;
+pub mod reads;
+pub mod write;
+
+use crate::cli::{ApprovalsCmd, AuditCmd, Command, CustomersCmd, GroupsCmd, PlanCmd, UsersCmd};
+use crate::context::Context;
+use crate::error::{CliError, CliResult};
+
+/// Runs a command that works on a site (every command but `emulator` and `demo`).
+pub async fn dispatch(ctx: &Context, command: Command) -> CliResult {
+    match command {
+        Command::Users(UsersCmd::Get { account_id }) => reads::users_get(ctx, &account_id).await,
+        Command::Users(UsersCmd::Find { email_or_query }) => {
+            reads::users_find(ctx, &email_or_query).await
+        }
+        Command::Groups(GroupsCmd::Members { group }) => reads::group_members(ctx, &group).await,
+        Command::Groups(GroupsCmd::Add(c)) => changes::group_add(ctx, &c).await,
+        Command::Groups(GroupsCmd::Remove(c)) => changes::group_remove(ctx, &c).await,
+        Command::Customers(CustomersCmd::Create(c)) => changes::customer_create(ctx, &c).await,
+        Command::Customers(CustomersCmd::List { service_desk }) => {
+            reads::customers_list(ctx, &service_desk).await
+        }
+        Command::Customers(CustomersCmd::Remove(c)) => changes::customer_remove(ctx, &c).await,
+        Command::Agents(crate::cli::AgentsCmd::Provision { email, name, write }) => {
+            changes::agent_provision(ctx, &email, &name, &write).await
+        }
+        Command::Offboard(p) => changes::offboard(ctx, &p).await,
+        Command::Restore(p) => changes::restore(ctx, &p).await,
+        Command::Plan(PlanCmd::Show { plan }) => plans::show(ctx, &plan).await,
+        Command::Apply(a) => plans::apply(ctx, &a.plan, a.yes).await,
+        Command::Status => plans::status(ctx).await,
+        Command::Approvals(ApprovalsCmd::List) => approvals::list(ctx).await,
+        Command::Approvals(ApprovalsCmd::Approve { plan_id, as_name }) => {
+            approvals::approve(ctx, &plan_id, as_name.as_deref()).await
+        }
+        Command::Approvals(ApprovalsCmd::Reject { plan_id, reason }) => {
+            approvals::reject(ctx, &plan_id, reason.as_deref()).await
+        }
+        Command::Audit(AuditCmd::List { limit }) => audit::list(ctx, limit).await,
+        Command::Audit(AuditCmd::Verify) => audit::verify(ctx).await,
+        Command::Audit(AuditCmd::Export { out }) => audit::export(ctx, out.as_deref()).await,
+        Command::Emulator(_) | Command::Demo(_) => Err(CliError::usage(
+            "emulator and demo run outside a site context",
+        )),
+    }
+}
