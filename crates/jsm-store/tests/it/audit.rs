@@ -4,7 +4,7 @@ use jsm_store::{
     record_hash, sha256_hex,
 };
 
-use crate::support::{Db, at, draft};
+use crate::support::{Db, at, draft, exec_raw};
 
 crate::both_backends!(
     an_empty_log_verifies,
@@ -16,6 +16,7 @@ crate::both_backends!(
     tamper_deleted_middle_record_is_detected,
     tamper_deleted_last_record_is_detected,
     tamper_swapped_pair_is_detected,
+    a_record_with_bad_json_breaks_the_chain_there,
 );
 
 /// Every record, paged through `audit_list`.
@@ -216,5 +217,30 @@ async fn tamper_swapped_pair_is_detected(db: Db) -> anyhow::Result<()> {
     // The swapped records themselves are intact: only their places changed.
     let records = db.store.audit_list(2, 1).await?;
     assert_eq!(records[0].draft.target, "user-7@example.com");
+    Ok(())
+}
+
+async fn a_record_with_bad_json_breaks_the_chain_there(db: Db) -> anyhow::Result<()> {
+    db.store
+        .audit_append_many((1..=3).map(draft).collect())
+        .await?;
+    assert_eq!(
+        exec_raw(
+            &db.store,
+            "UPDATE audit_log SET detail = 'nope' WHERE seq = 2"
+        )
+        .await?,
+        1
+    );
+    let verdict = db.store.audit_verify().await?;
+    let Err(e) = verdict else {
+        anyhow::bail!("bad JSON went unnoticed");
+    };
+    assert_broken(&e, 2, "not JSON");
+    let err = db.store.audit_list(0, 10).await.err();
+    assert!(
+        matches!(err, Some(jsm_store::Error::Corrupt { .. })),
+        "{err:?}"
+    );
     Ok(())
 }

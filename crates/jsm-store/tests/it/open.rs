@@ -1,6 +1,6 @@
 use jsm_store::{Error, PlanStatus, Store};
 
-use crate::support::{plan, postgres_url};
+use crate::support::{drop_schema, fresh_schema, plan, postgres_url, with_schema};
 
 #[tokio::test]
 async fn opening_a_path_in_a_missing_dir_creates_it_and_keeps_data() -> anyhow::Result<()> {
@@ -105,4 +105,35 @@ fn the_default_path_is_a_state_db_under_jsmctl() {
     if let Some(p) = Store::default_path() {
         assert!(p.ends_with("jsmctl/state.db"), "{}", p.display());
     }
+}
+
+#[tokio::test]
+async fn postgres_with_sslmode_require_connects_over_tls() -> anyhow::Result<()> {
+    let Some(base) = postgres_url() else {
+        return Ok(());
+    };
+    let (admin, schema) = fresh_schema(&base).await?;
+    let target = format!("{}&sslmode=require", with_schema(&base, &schema));
+    let result = async {
+        let store = Store::open(&target).await?;
+        assert_eq!(store.backend(), "postgres");
+        store.put_plan(&plan("p-1", "h", 0)).await?;
+        let Store::Postgres(pool) = &store else {
+            anyhow::bail!("not a PostgreSQL store");
+        };
+        let tls: bool =
+            sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                .fetch_one(pool)
+                .await?;
+        assert!(tls, "the connection is not encrypted");
+        let path: String = sqlx::query_scalar("SELECT current_schema()::text")
+            .fetch_one(pool)
+            .await?;
+        assert_eq!(path, schema, "search_path from the URL options");
+        store.close().await;
+        Ok(())
+    }
+    .await;
+    drop_schema(admin, &schema).await?;
+    result
 }

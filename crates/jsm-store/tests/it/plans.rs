@@ -1,12 +1,13 @@
 use jsm_store::{Error, PlanStatus};
 
-use crate::support::{Db, plan};
+use crate::support::{Db, exec_raw, plan};
 
 crate::both_backends!(
     put_plan_is_idempotent_and_refuses_another_hash,
     plans_filter_by_status_newest_first,
     set_plan_status_changes_one_plan_or_says_not_found,
     plan_by_prefix_finds_a_unique_plan_only,
+    a_plan_with_bad_json_is_corrupt_not_a_panic,
 );
 
 async fn put_plan_is_idempotent_and_refuses_another_hash(db: Db) -> anyhow::Result<()> {
@@ -105,5 +106,34 @@ async fn plan_by_prefix_finds_a_unique_plan_only(db: Db) -> anyhow::Result<()> {
     assert_eq!(db.store.plan_by_prefix("zzzzzz").await?, None);
     // Wildcards are plain characters.
     assert_eq!(db.store.plan_by_prefix("abcd%_").await?, None);
+    Ok(())
+}
+
+async fn a_plan_with_bad_json_is_corrupt_not_a_panic(db: Db) -> anyhow::Result<()> {
+    db.store.put_plan(&plan("p-1", "h", 0)).await?;
+    assert_eq!(
+        exec_raw(
+            &db.store,
+            "UPDATE plans SET body = '{\"items\": [' WHERE id = 'p-1'"
+        )
+        .await?,
+        1
+    );
+    let err = db.store.plan("p-1").await.err();
+    assert!(
+        matches!(&err, Some(Error::Corrupt { what }) if what.contains("p-1") && what.contains("body")),
+        "{err:?}"
+    );
+    assert!(matches!(
+        db.store.plans(None).await,
+        Err(Error::Corrupt { .. })
+    ));
+    // The schema itself refuses a status the code does not know.
+    let bogus = exec_raw(
+        &db.store,
+        "UPDATE plans SET status = 'bogus' WHERE id = 'p-1'",
+    )
+    .await;
+    assert!(bogus.is_err(), "{bogus:?}");
     Ok(())
 }

@@ -100,6 +100,35 @@ pub fn with_schema(base: &str, schema: &str) -> String {
     format!("{base}{sep}options=-csearch_path%3D{schema}")
 }
 
+/// Creates a schema with a random name in the test database; returns the connection to drop it with.
+pub async fn fresh_schema(base: &str) -> anyhow::Result<(sqlx::PgPool, String)> {
+    let schema = format!("jsm_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(base)
+        .await
+        .with_context(|| format!("connecting to {PG_ENV}"))?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await?;
+    Ok((admin, schema))
+}
+
+/// Drops a schema made by [`fresh_schema`] and everything in it.
+pub async fn drop_schema(admin: sqlx::PgPool, schema: &str) -> anyhow::Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+        .execute(&admin)
+        .await?;
+    admin.close().await;
+    Ok(())
+}
+
+/// Runs one SQL statement on the store's own pool, behind its back (to damage rows on purpose).
+pub async fn exec_raw(store: &Store, sql: &'static str) -> anyhow::Result<u64> {
+    Ok(match store {
+        Store::Sqlite(pool) => sqlx::query(sql).execute(pool).await?.rows_affected(),
+        Store::Postgres(pool) => sqlx::query(sql).execute(pool).await?.rows_affected(),
+    })
+}
+
 /// Runs `test` on a store in a fresh schema of the test database, dropped afterwards.
 pub async fn on_postgres<F, Fut>(test: F) -> anyhow::Result<()>
 where
@@ -109,13 +138,7 @@ where
     let Some(base) = postgres_url() else {
         return Ok(());
     };
-    let schema = format!("jsm_test_{}", uuid::Uuid::new_v4().simple());
-    let admin = sqlx::PgPool::connect(&base)
-        .await
-        .with_context(|| format!("connecting to {PG_ENV}"))?;
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await?;
+    let (admin, schema) = fresh_schema(&base).await?;
     let target = with_schema(&base, &schema);
     let outcome = match Store::open(&target).await {
         Ok(store) => {
@@ -132,10 +155,7 @@ where
         }
         Err(e) => Ok(Err(e.into())),
     };
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-        .execute(&admin)
-        .await?;
-    admin.close().await;
+    drop_schema(admin, &schema).await?;
     match outcome {
         Ok(result) => result,
         Err(panic) => std::panic::resume_unwind(panic),
