@@ -35,9 +35,9 @@ pub struct Global {
     /// Site base URL (e.g. https://acme.atlassian.net).
     #[arg(long, global = true, env = "ATLASSIAN_SITE")]
     pub site: Option<String>,
-    /// Email of the account whose API token is used.
+    /// Email of the account whose API token is used (`--email` belongs to the commands that create people).
     #[arg(long, global = true, env = "ATLASSIAN_EMAIL")]
-    pub email: Option<String>,
+    pub api_email: Option<String>,
     /// API token (prefer the environment: flags show in `ps`).
     #[arg(
         long,

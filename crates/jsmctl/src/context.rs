@@ -57,7 +57,7 @@ impl Settings {
             .unwrap_or_else(|| "unknown".into());
         Self {
             site: pick(&global.site, profile.site),
-            email: pick(&global.email, profile.email),
+            email: pick(&global.api_email, profile.email),
             api_token: secret(&global.api_token, profile.api_token),
             api_url: pick(&global.api_url, profile.api_url),
             scim_url: pick(&global.scim_url, profile.scim_url),

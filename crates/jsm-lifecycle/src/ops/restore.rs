@@ -20,7 +20,9 @@ impl Engine {
             .email
             .clone()
             .unwrap_or_else(|| person.account_id.clone());
-        let writes = audit::last_offboard(&self.store, &person.account_id).await?;
+        let mut writes = audit::last_offboard(&self.store, &person.account_id).await?;
+        // Access first: reactivate before re-adding memberships.
+        writes.sort_by_key(|w| !matches!(w.action, Action::Deactivate { .. }));
         let Some(plan_id) = writes.first().map(|w| w.plan_id.clone()) else {
             return Err(Error::not_found(format!(
                 "an applied offboard of {label} in the audit log"
