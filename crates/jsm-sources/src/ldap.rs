@@ -30,6 +30,8 @@ use crate::model::{DesiredPerson, Kind, Skipped, Snapshot};
 const MAX_PAGES: usize = 100_000;
 /// Active Directory's capability OID, announced in the root DSE's `supportedCapabilities`.
 const AD_CAPABILITY: &str = "1.2.840.113556.1.4.800";
+/// Above this many members of changed groups to read one by one, an incremental read reads all users instead.
+const MAX_SINGLE_READS: usize = 100;
 /// `userAccountControl` ACCOUNTDISABLE.
 const UAC_DISABLED: u64 = 0x2;
 
@@ -310,6 +312,7 @@ impl LdapSource {
             .collect();
         let resolved = resolve(&nodes, s.nested_groups);
 
+        let mut complete = since.is_none();
         if let Some(w) = &since {
             // Members of groups changed since the watermark may be unchanged themselves: read them too.
             let have: HashSet<String> = users.iter().map(|u| normalize_dn(&u.dn)).collect();
@@ -333,11 +336,25 @@ impl LdapSource {
                     }
                 }
             }
-            for dn in extra {
-                let found = self
-                    .search_one(ldap, &dn, &plan.user_filter, &user_attrs)
+            if extra.len() > MAX_SINGLE_READS {
+                // Cheaper to page through every user once than to read this many one by one.
+                users = self
+                    .paged_search(
+                        ldap,
+                        &self.base_dn,
+                        Scope::Subtree,
+                        &plan.user_filter,
+                        &user_attrs,
+                    )
                     .await?;
-                users.extend(found);
+                complete = true;
+            } else {
+                for dn in extra {
+                    let found = self
+                        .search_one(ldap, &dn, &plan.user_filter, &user_attrs)
+                        .await?;
+                    users.extend(found);
+                }
             }
         }
 
@@ -381,7 +398,7 @@ impl LdapSource {
         Ok(Snapshot {
             people,
             watermark: latest,
-            complete: since.is_none(),
+            complete,
             skipped,
         })
     }
@@ -871,17 +888,19 @@ mod tests {
     fn disabled_rules_and_skips() {
         let mut plan = ad_plan();
         plan.id_attribute = "entryUUID".into();
-        let mut s = LdapSettings::default();
-        s.disabled_when = vec![
-            DisabledRule {
-                attribute: "employeeType".into(),
-                value: Some("Disabled".into()),
-            },
-            DisabledRule {
-                attribute: "pwdAccountLockedTime".into(),
-                value: None,
-            },
-        ];
+        let s = LdapSettings {
+            disabled_when: vec![
+                DisabledRule {
+                    attribute: "employeeType".into(),
+                    value: Some("Disabled".into()),
+                },
+                DisabledRule {
+                    attribute: "pwdAccountLockedTime".into(),
+                    value: None,
+                },
+            ],
+            ..LdapSettings::default()
+        };
         let e = entry(
             "uid=a",
             &[

@@ -418,6 +418,9 @@ impl Default for ScimSettings {
     }
 }
 
+/// A list of a group rule: its key, its names, and the kind of target they name.
+type ListRef<'a> = (&'static str, &'a Vec<String>, fn(String) -> Target);
+
 /// A target name the mapping uses, and where, so the engine can check it exists in JSM.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reference {
@@ -558,7 +561,7 @@ impl Mapping {
     pub fn references(&self) -> Vec<Reference> {
         let mut out = Vec::new();
         for (i, rule) in self.groups.iter().enumerate() {
-            let lists: [(&str, &Vec<String>, fn(String) -> Target); 3] = [
+            let lists: [ListRef<'_>; 3] = [
                 ("service_desks", &rule.service_desks, Target::ServiceDesk),
                 ("organizations", &rule.organizations, Target::Organization),
                 ("jira_groups", &rule.jira_groups, Target::Group),
@@ -645,8 +648,8 @@ fn evaluate(clause: &Clause, person: &DesiredPerson) -> ClauseTrace {
         .map(|v| fold(v))
         .collect();
     let matched = match clause.op {
-        Op::Eq => present.iter().any(|v| *v == wanted),
-        Op::Ne => !present.iter().any(|v| *v == wanted),
+        Op::Eq => present.contains(&wanted),
+        Op::Ne => !present.contains(&wanted),
         Op::Contains => present.iter().any(|v| v.contains(&wanted)),
         Op::StartsWith => present.iter().any(|v| v.starts_with(&wanted)),
         Op::Present => !present.is_empty(),

@@ -27,6 +27,8 @@ use crate::mapping::ScimSettings;
 use crate::membership::{GroupNode, resolve};
 use crate::model::{DesiredPerson, Kind, Skipped, Snapshot};
 
+/// Above this many members of changed groups to read one by one, an incremental read reads all users instead.
+const MAX_SINGLE_READS: usize = 100;
 /// Hard cap on pages per listing, so a server that never ends cannot keep a read going forever.
 const MAX_PAGES: usize = 100_000;
 
@@ -252,6 +254,7 @@ impl ScimSource {
         }
         let memberships = resolve(&nodes, true);
 
+        let mut complete = since.is_none();
         if since.is_some() && !changed_groups.is_empty() {
             // Members of a changed group may be unchanged themselves: read them too.
             let have: HashSet<String> = users.iter().map(|(u, _)| u.id.clone()).collect();
@@ -275,9 +278,23 @@ impl ScimSource {
                     }
                 }
             }
-            for id in extra {
-                if let Some(v) = self.get_user(&id).await? {
-                    users.push(self.decode_user(v, &format!("Users/{id}"))?);
+            if extra.len() > MAX_SINGLE_READS {
+                // Cheaper to page through every user once than to read this many one by one.
+                users.clear();
+                for (i, v) in self
+                    .list("Users", self.settings.filter.as_deref())
+                    .await?
+                    .into_iter()
+                    .enumerate()
+                {
+                    users.push(self.decode_user(v, &format!("Users (item {})", i + 1))?);
+                }
+                complete = true;
+            } else {
+                for id in extra {
+                    if let Some(v) = self.get_user(&id).await? {
+                        users.push(self.decode_user(v, &format!("Users/{id}"))?);
+                    }
                 }
             }
         }
@@ -306,7 +323,7 @@ impl ScimSource {
         Ok(Snapshot {
             people,
             watermark: latest.0.map(|(_, s)| s),
-            complete: since.is_none(),
+            complete,
             skipped,
         })
     }
