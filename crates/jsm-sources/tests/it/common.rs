@@ -26,10 +26,16 @@ pub fn executable_from_env(var: &str, test: &str) -> Option<PathBuf> {
             Some(path)
         }
         None => {
-            eprintln!("NOTICE: {test} skipped: {var} is not set (.ci/run sets it)");
+            notice(&format!("{test} skipped: {var} is not set (.ci/run sets it)"));
             None
         }
     }
+}
+
+/// Prints a notice past the test harness's output capture (which only takes `print!`/`eprint!`).
+pub fn notice(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "NOTICE: {message}");
 }
 
 /// A child process killed by its pid when dropped.

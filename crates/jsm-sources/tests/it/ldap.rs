@@ -134,7 +134,7 @@ impl Slapd {
     async fn start(test: &str) -> Option<Self> {
         let slapd = executable_from_env("JSMCTL_SLAPD", test)?;
         if !Path::new(SCHEMA_DIR).join("inetorgperson.schema").exists() {
-            eprintln!("NOTICE: {test} skipped: {SCHEMA_DIR} has no inetorgperson.schema");
+            crate::common::notice(&format!("{test} skipped: {SCHEMA_DIR} has no inetorgperson.schema"));
             return None;
         }
         let ldapadd = std::env::var_os("JSMCTL_LDAPADD")

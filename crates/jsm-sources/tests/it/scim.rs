@@ -457,3 +457,32 @@ async fn scim_server_that_ignores_start_index_is_truncated_not_trusted() {
         .unwrap();
     assert_eq!(snap.people.len(), 7);
 }
+
+#[tokio::test]
+async fn scim_incremental_on_a_server_without_filters_is_a_full_read() {
+    let base = canned(|path| {
+        if path.contains("ServiceProviderConfig") {
+            return (200, "application/scim+json", json!({"filter": {"supported": false}}).to_string());
+        }
+        assert!(!path.contains("filter="), "no filter sent to a server that has none: {path}");
+        let users = json!({"totalResults": 1, "Resources": [{"id": "a", "userName": "a@example.test",
+            "meta": {"lastModified": "2026-03-01T10:00:00Z"}}]});
+        (200, "application/scim+json", users.to_string())
+    })
+    .await;
+    let settings = ScimSettings {
+        read_groups: false,
+        ..ScimSettings::default()
+    };
+    let source = ScimSource::new(&base, None, settings).unwrap();
+    let snap = source.read(Some("2026-01-01T00:00:00Z")).await.unwrap();
+    assert!(
+        snap.complete,
+        "a full read, so the engine may treat absences as deletions"
+    );
+    assert_eq!(snap.people.len(), 1);
+    assert_eq!(snap.watermark.as_deref(), Some("2026-03-01T10:00:00Z"));
+
+    let err = source.read(Some("yesterday")).await.unwrap_err();
+    assert!(matches!(err, Error::Watermark { .. }), "{err}");
+}
