@@ -26,7 +26,9 @@ pub fn executable_from_env(var: &str, test: &str) -> Option<PathBuf> {
             Some(path)
         }
         None => {
-            notice(&format!("{test} skipped: {var} is not set (.ci/run sets it)"));
+            notice(&format!(
+                "{test} skipped: {var} is not set (.ci/run sets it)"
+            ));
             None
         }
     }
