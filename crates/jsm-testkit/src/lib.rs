@@ -329,7 +329,7 @@ mod tests {
         let client = emu.client();
         let me = client.users().myself().await.unwrap();
         assert_eq!(me.email_address.as_deref(), Some(ADMIN_EMAIL));
-        assert!(!client.scim().users(None).all().await.unwrap().is_empty());
+        assert!(!client.scim().users().all().await.unwrap().is_empty());
         assert!(
             !client
                 .admin()
@@ -348,7 +348,7 @@ mod tests {
         let emu = TestEmulator::start().await;
         let site_only = emu.client_with(Surfaces::SITE_ONLY);
         assert!(site_only.users().myself().await.is_ok());
-        let scim = site_only.scim().users(None).all().await;
+        let scim = site_only.scim().users().all().await;
         assert!(
             matches!(
                 scim,
@@ -363,7 +363,7 @@ mod tests {
             admin: false,
             ..Default::default()
         });
-        assert!(no_admin.scim().users(None).all().await.is_ok());
+        assert!(no_admin.scim().users().all().await.is_ok());
         assert!(matches!(
             no_admin.admin().users(),
             Err(Error::Auth {
