@@ -50,7 +50,7 @@ async fn emulator_prints_its_url_first_and_keeps_state_across_restarts() {
         "empty",
         "--admin-token",
         "t0ken",
-        "--state",
+        "--state-file",
         state_arg,
     ];
 
