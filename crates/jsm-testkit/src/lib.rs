@@ -4,6 +4,11 @@
 //! The helpers panic when the emulator cannot start or a control-plane call fails: a test cannot go on without
 //! them, and the message says which step failed.
 
+#![allow(
+    clippy::panic,
+    reason = "a test kit fails the test that uses it, loudly, rather than return errors"
+)]
+
 use jsm_client::{Client, ClientBuilder};
 use jsm_emulator::limits::LimitConfig;
 use jsm_emulator::{Emulator, EmulatorBuilder, RunningEmulator, Seed};

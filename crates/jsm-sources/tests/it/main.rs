@@ -3,6 +3,13 @@
 //! The server tests find their executables through `JSMCTL_SCIM2_SERVER` and `JSMCTL_SLAPD` (set by .ci/run)
 //! and are skipped with a printed notice where those are unset.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests and benches fail loudly"
+)]
+
 mod common;
 mod file;
 mod ldap;

@@ -1,5 +1,12 @@
 //! The `jsmctl` binary as scripts use it: the emulator's command contract and the demo.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests and benches fail loudly"
+)]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
