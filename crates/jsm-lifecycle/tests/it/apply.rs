@@ -162,3 +162,61 @@ async fn a_create_left_sent_by_a_crash_is_read_back_and_not_sent_again() {
     assert_eq!(crate::support::accounts_with_email(&site, email), 1);
     assert!(in_desk(&site, "HR", email));
 }
+
+#[tokio::test]
+async fn an_item_that_keeps_failing_is_quarantined_without_blocking_the_rest() {
+    let mut w = World::demo().await;
+    w.impatient(Surfaces::ALL);
+    let (email, _) = outsider(&w);
+    let org = {
+        let site = w.site();
+        let key = site.find_by_email(&email).unwrap();
+        site.organizations
+            .values()
+            .find(|o| !o.members.contains(&key))
+            .unwrap()
+            .name
+            .clone()
+    };
+    let req = CustomerRequest {
+        email: email.clone(),
+        name: "x".into(),
+        desks: vec!["HR".into()],
+        organizations: vec![org],
+    };
+    let plan = w.engine.plan_provision_customer(&req).await.unwrap();
+    assert_eq!(plan.items.len(), 2, "{:?}", plan.items);
+    w.engine.submit(&plan).await.unwrap();
+    let broken: jsm_emulator::faults::FaultRule = serde_json::from_value(serde_json::json!({
+        "method": "POST", "path": "/rest/servicedeskapi/organization/*/user", "status": 500
+    }))
+    .unwrap();
+    w.emu.emu.faults().set_rules(vec![broken]);
+    let report = w.engine.apply(&plan, &Quiet).await.unwrap();
+    let outcome = |action: &str| {
+        report
+            .items
+            .iter()
+            .find(|i| i.action == action)
+            .unwrap()
+            .outcome
+    };
+    assert_eq!(outcome("add_to_organization"), Outcome::Quarantined);
+    assert_eq!(
+        outcome("add_to_desk"),
+        Outcome::Applied,
+        "the other item went through"
+    );
+    assert!(in_desk(&w.site(), "HR", &email));
+    let quarantined = w.engine.store.quarantined().await.unwrap();
+    assert_eq!(quarantined.len(), 1);
+    assert_eq!(quarantined[0].attempts, 3, "policy.apply.max_attempts");
+
+    w.emu.emu.faults().set_rules(Vec::new());
+    let report = w.engine.apply(&plan, &Quiet).await.unwrap();
+    assert!(
+        report.complete(),
+        "a later apply retries the quarantined item: {report:?}"
+    );
+    assert!(w.engine.store.quarantined().await.unwrap().is_empty());
+}

@@ -70,6 +70,23 @@ impl World {
         }
     }
 
+    /// Swaps in a client that gives up on a failing request after one quick retry, so tests of the engine's own
+    /// attempts and quarantine do not wait out the client's patient defaults.
+    pub fn impatient(&mut self, surfaces: Surfaces) {
+        let retry = jsm_client::RetryConfig {
+            max_retries: 1,
+            initial_backoff: std::time::Duration::from_millis(10),
+            max_backoff: std::time::Duration::from_millis(20),
+            ..jsm_client::RetryConfig::default()
+        };
+        self.engine.client = self
+            .emu
+            .client_builder_with(surfaces)
+            .retry(retry)
+            .build()
+            .unwrap();
+    }
+
     /// The emulator's own state.
     pub fn site(&self) -> std::sync::RwLockReadGuard<'_, Site> {
         self.emu.emu.site()

@@ -363,3 +363,76 @@ async fn the_requester_cannot_approve_their_own_plan_under_distinct_approver() {
     let other = site.run(&["--policy", p, "approvals", "approve", &id, "--as", "bob"]);
     assert_eq!(code(&other), 0, "{}", stderr(&other));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settings_come_from_the_profile_then_the_environment_then_flags() {
+    use std::os::unix::fs::PermissionsExt;
+    let site = Site::start().await;
+    let account = site.customer();
+    let config = site.dir.path().join("config.toml");
+    let vars: std::collections::HashMap<_, _> = site.emu.env_vars().into_iter().collect();
+    let text = format!(
+        "version = 1\n[profiles.emu]\nsite = \"{}\"\nemail = \"{}\"\napi_token = \"{}\"\n",
+        vars["ATLASSIAN_SITE"], vars["ATLASSIAN_EMAIL"], vars["ATLASSIAN_API_TOKEN"]
+    );
+    std::fs::write(&config, text).unwrap();
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let cfg = config.to_str().unwrap();
+    let base = |extra: &[(&str, &str)]| {
+        let mut cmd = jsmctl();
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("JSMCTL_STATE", site.state())
+            .stdin(Stdio::null());
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        cmd
+    };
+    let get = [
+        "--config",
+        cfg,
+        "--profile",
+        "emu",
+        "users",
+        "get",
+        account.as_str(),
+    ];
+    let from_file = base(&[]).args(get).output().unwrap();
+    assert_eq!(
+        code(&from_file),
+        0,
+        "the profile alone connects: {}",
+        stderr(&from_file)
+    );
+
+    let dead = [("ATLASSIAN_SITE", "http://127.0.0.1:9")];
+    let env_wins = base(&dead).args(get).output().unwrap();
+    assert_eq!(
+        code(&env_wins),
+        1,
+        "the environment beats the file: {}",
+        stderr(&env_wins)
+    );
+
+    let flag_wins = base(&dead)
+        .args(get)
+        .args(["--site", &vars["ATLASSIAN_SITE"]])
+        .output()
+        .unwrap();
+    assert_eq!(
+        code(&flag_wins),
+        0,
+        "a flag beats the environment: {}",
+        stderr(&flag_wins)
+    );
+
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let open = base(&[]).args(get).output().unwrap();
+    assert_eq!(code(&open), 2);
+    assert!(stderr(&open).contains("chmod 600"), "{}", stderr(&open));
+    assert!(
+        !stderr(&open).contains(&vars["ATLASSIAN_API_TOKEN"]),
+        "the token is never printed"
+    );
+}
