@@ -50,6 +50,7 @@ mod operators;
 mod plans;
 mod postgres;
 mod rows;
+mod schedule_fires;
 mod sqlite;
 mod tamper;
 mod webhook_deliveries;

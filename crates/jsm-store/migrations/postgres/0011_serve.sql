@@ -59,3 +59,11 @@ CREATE TABLE webhook_deliveries (
     account_id  TEXT,
     job_id      BIGINT
 );
+
+-- Every schedule firing, by schedule name and due minute: the scheduler of every worker tries, one queues.
+CREATE TABLE schedule_fires (
+    name        TEXT    NOT NULL,
+    due_at      BIGINT  NOT NULL,
+    job_id      BIGINT  NOT NULL,
+    PRIMARY KEY (name, due_at)
+);

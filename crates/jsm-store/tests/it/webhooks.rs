@@ -8,7 +8,8 @@ use crate::support::{Db, at};
 
 crate::both_backends!(
     a_replayed_delivery_queues_nothing,
-    concurrent_replays_queue_one_job
+    concurrent_replays_queue_one_job,
+    a_schedule_firing_queues_once,
 );
 
 fn delivery(id: &str) -> WebhookDelivery {
@@ -76,6 +77,34 @@ async fn concurrent_replays_queue_one_job(db: Db) -> anyhow::Result<()> {
     }
     assert_eq!(accepted, 1);
     assert_eq!(db.store.jobs(None, None, 10).await?.len(), 1);
+    other.close().await;
+    Ok(())
+}
+
+async fn a_schedule_firing_queues_once(db: Db) -> anyhow::Result<()> {
+    let other = Store::open(&db.target).await?;
+    let first = db
+        .store
+        .schedule_fire("nightly", at(60), &job(), at(61))
+        .await?;
+    assert!(first.is_some());
+    assert_eq!(
+        other
+            .schedule_fire("nightly", at(60), &job(), at(62))
+            .await?,
+        None
+    );
+    assert!(
+        other
+            .schedule_fire("nightly", at(120), &job(), at(121))
+            .await?
+            .is_some()
+    );
+    assert_eq!(
+        db.store.jobs(None, None, 10).await?.len(),
+        2,
+        "the lost firing left no job"
+    );
     other.close().await;
     Ok(())
 }
