@@ -127,6 +127,12 @@ pub enum Command {
     Emulator(Box<commands::emulator::Args>),
     /// The main job, offline: provision, offboard and restore against an embedded emulator.
     Demo(commands::demo::Args),
+    /// The engine as a service: HTTP API (OpenAPI at /openapi.json), approvals page, Atlassian webhooks,
+    /// scheduler and a job worker; several on one PostgreSQL share the work. Runs until SIGINT or SIGTERM.
+    Serve(Box<commands::serve::Args>),
+    /// Operators of `jsmctl serve`: add (prints a token once), list, disable.
+    #[command(subcommand)]
+    Operators(commands::serve::OperatorsCmd),
 }
 
 /// `users …`

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod emulator;
 pub mod plans;
 pub mod reads;
+pub mod serve;
 pub mod write;
 
 use crate::cli::{ApprovalsCmd, AuditCmd, Command, CustomersCmd, GroupsCmd, PlanCmd, UsersCmd};
@@ -46,6 +47,8 @@ pub async fn dispatch(ctx: &Context, command: Command) -> CliResult {
         Command::Audit(AuditCmd::List { limit }) => audit::list(ctx, limit).await,
         Command::Audit(AuditCmd::Verify) => audit::verify(ctx).await,
         Command::Audit(AuditCmd::Export { out }) => audit::export(ctx, out.as_deref()).await,
+        Command::Serve(args) => serve::run(ctx, &args).await,
+        Command::Operators(cmd) => serve::operators(ctx, &cmd).await,
         Command::Emulator(_) | Command::Demo(_) => Err(CliError::usage(
             "emulator and demo run outside a site context",
         )),

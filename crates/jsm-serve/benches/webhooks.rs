@@ -1,0 +1,3 @@
+//! Placeholder until the webhook benchmark is written.
+
+fn main() {}
