@@ -141,7 +141,7 @@ th { background:#eef1f5; font-weight:600; font-size:.9rem; }
 .flash { padding:.7rem 1rem; border-radius:6px; margin-bottom:1rem; }
 .flash.ok { background:#d3f5dc; } .flash.error { background:#ffd9dc; }
 form.inline { display:inline; margin:0; }
-.actions { display:flex; gap:1rem; align-items:flex-end; flex-wrap:wrap; margin-top:1rem; }
+.actions { display:flex; gap:1rem; align-items:flex-end; flex-wrap:wrap; margin:1rem 0; }
 button { font:inherit; padding:.45rem 1rem; border-radius:5px; border:1px solid #b7c0cc; background:#fff; cursor:pointer; }
 button.approve { background:var(--add); border-color:var(--add); color:#fff; }
 button.reject { background:var(--del); border-color:var(--del); color:#fff; }
