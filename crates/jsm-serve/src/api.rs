@@ -346,6 +346,7 @@ pub struct WhoAmI {
 #[serde(deny_unknown_fields)]
 pub struct PlansQuery {
     /// Only plans in this status.
+    #[param(inline)]
     pub status: Option<PlanStatusParam>,
 }
 
@@ -386,6 +387,7 @@ impl From<PlanStatusParam> for PlanStatus {
 #[serde(deny_unknown_fields)]
 pub struct JobsQuery {
     /// Only jobs in this state.
+    #[param(inline)]
     pub state: Option<JobStateParam>,
     /// Only jobs with an id below this (the last id of the previous page).
     #[param(minimum = 1)]
@@ -555,6 +557,41 @@ pub async fn plan_detail(state: &AppState, record: &PlanRecord) -> Result<PlanDe
     })
 }
 
+/// The plan file as `jsmctl … --out FILE` writes it: the documented shape; its `hash` must be the SHA-256 of its
+/// canonical content, and its approval marks those of the policy in force.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code, reason = "documents the request body; the handler parses the plan with its own checks")]
+pub struct PlanFile {
+    /// Plan file format version (1).
+    version: u32,
+    /// Unique id.
+    id: String,
+    /// SHA-256 of the canonical content without the hash.
+    hash: String,
+    /// `provision_customer`, `provision_agent`, `offboard`, `restore`, `groups`, `customers`, `batch`.
+    kind: String,
+    /// One line for people.
+    summary: String,
+    /// Who asked for it.
+    requester: String,
+    /// When it was made.
+    created_at: DateTime<Utc>,
+    /// The site it is for.
+    site: String,
+    /// Accounts in scope (deletion guard).
+    scope: u32,
+    /// The changes.
+    #[schema(value_type = Vec<Object>)]
+    items: Vec<Value>,
+    /// API calls and time.
+    #[schema(value_type = Object)]
+    estimate: Value,
+    /// Facts people should know.
+    notes: Vec<String>,
+    /// Why it needs approval.
+    approval_reasons: Vec<String>,
+}
+
 /// Plans, newest first.
 #[utoipa::path(get, path = "/api/v1/plans", tag = "plans", params(PlansQuery),
     responses(
@@ -576,7 +613,7 @@ async fn list_plans(
 
 /// Submits a plan file (as `jsmctl … --out FILE` writes it); it is checked (format, version, hash, policy marks).
 #[utoipa::path(post, path = "/api/v1/plans", tag = "plans",
-    request_body(content = Value, description = "A plan file"),
+    request_body(content = PlanFile, description = "A plan file"),
     responses(
         (status = 201, body = PlanDetail),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -834,6 +871,7 @@ fn check_pattern(what: &str, v: &str, max: usize, extra: &[char]) -> Result<()> 
     responses(
         (status = 202, body = JobView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "No source given and none configured", body = ErrorBody),
     ))]
 async fn queue_reconcile(
     State(state): State<AppState>,
@@ -843,7 +881,9 @@ async fn queue_reconcile(
     let source = body
         .source
         .or_else(|| state.config().source.clone())
-        .ok_or_else(|| Error::BadRequest("source: none given and none configured".into()))?;
+        .ok_or_else(|| {
+            Error::Conflict("no source given and none configured (serve config `source`)".into())
+        })?;
     check_pattern("source", &source, 100, &['.', '_', '-'])?;
     if let Some(p) = &body.person {
         check_pattern("person", p, 128, &[':', '.', '_', '-'])?;
