@@ -560,7 +560,10 @@ pub async fn plan_detail(state: &AppState, record: &PlanRecord) -> Result<PlanDe
 /// The plan file as `jsmctl … --out FILE` writes it: the documented shape; its `hash` must be the SHA-256 of its
 /// canonical content, and its approval marks those of the policy in force.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code, reason = "documents the request body; the handler parses the plan with its own checks")]
+#[allow(
+    dead_code,
+    reason = "documents the request body; the handler parses the plan with its own checks"
+)]
 pub struct PlanFile {
     /// Plan file format version (1).
     version: u32,
@@ -981,7 +984,7 @@ async fn verify_audit(State(state): State<AppState>, _caller: Caller) -> Result<
 #[utoipa::path(get, path = "/api/v1/seats", tag = "site",
     responses((status = 200, body = SeatReport), (status = 401, body = ErrorBody)))]
 async fn seats(State(state): State<AppState>, caller: Caller) -> Result<Json<SeatReport>> {
-    let engine = state.engine_as(&caller.name);
+    let engine = state.site_reader(&caller.name).await?;
     Ok(Json(state.0.seats.report(&engine).await?))
 }
 

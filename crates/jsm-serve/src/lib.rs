@@ -7,8 +7,8 @@
 //!   and reject with CSRF tokens, jobs, the audit log with search, seats and credentials.
 //! - `/webhooks/atlassian`: signed admin user webhooks, deduplicated, each queueing a reconcile of one person.
 //! - A worker and a scheduler sharing one job queue with any number of other processes on the same PostgreSQL
-//!   (leases with heartbeats and takeover; one running job per site; the site's rate budget divided among the
-//!   workers drawing on it). On SQLite, one process runs one worker.
+//!   (leases with heartbeats and takeover; one running job per site, so one client draws on a site's rate budget
+//!   at a time; the HTTP side's site reads pace at `1 / live workers`). On SQLite, one process runs one worker.
 //! - `/healthz`, `/readyz`, `/metrics`.
 //!
 //! `app(state)` is the router `serve` and the tests share; `serve(listener, state, shutdown)` runs it all.

@@ -654,9 +654,12 @@ async fn site(State(state): State<AppState>, headers: HeaderMap) -> Response {
         Ok(c) => c,
         Err(r) => return r,
     };
-    let engine = state.engine_as(&caller.name);
     let mut body = String::from("<h1>Seats</h1><div class=\"card\" id=\"seats\">");
-    match state.0.seats.report(&engine).await {
+    let report = match state.site_reader(&caller.name).await {
+        Ok(engine) => state.0.seats.report(&engine).await,
+        Err(e) => Err(e),
+    };
+    match report {
         Ok(r) if r.available => {
             body.push_str(
                 "<table><thead><tr><th>Product</th><th>Used</th><th>Seats</th></tr></thead><tbody>",

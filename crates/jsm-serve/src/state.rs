@@ -98,6 +98,9 @@ pub(crate) struct Inner {
     pub mcp: Option<Router>,
     /// Engine for operators' requests (approve, reject, submit): a full-share client that plans read with.
     pub base: Engine,
+    /// Site clients by rate share (the bits of the `f64`): a client keeps what its limiter learned across jobs,
+    /// and building one (a TLS stack) is not paid per job.
+    pub client_cache: std::sync::Mutex<std::collections::HashMap<u64, Client>>,
     /// Woken when a job is queued in this process.
     pub wake: Notify,
     pub shutdown: watch::Sender<bool>,
@@ -187,6 +190,7 @@ impl AppStateBuilder {
             reconciler: self.reconciler,
             seats: self.seats,
             mcp: self.mcp,
+            client_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
             wake: Notify::new(),
             shutdown,
         };
@@ -214,18 +218,36 @@ fn placeholder_engine(store: &Store, config: &ServeConfig) -> Result<Engine> {
 impl Inner {
     /// An engine acting as `actor`, whose client paces at `share` of the site's rate budget.
     pub(crate) fn engine(&self, actor: &str, share: f64) -> Result<Engine> {
-        let base = LimiterConfig::default();
-        let limiter = LimiterConfig {
-            headroom: base.headroom * share.clamp(0.01, 1.0),
-            ..base
+        let share = share.clamp(0.01, 1.0);
+        let key = share.to_bits();
+        let cached = self
+            .client_cache
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        let client = match cached {
+            Some(c) => c,
+            None => {
+                let base = LimiterConfig::default();
+                let limiter = LimiterConfig {
+                    headroom: base.headroom * share,
+                    ..base
+                };
+                let mut all: Vec<Arc<dyn Observer>> = vec![self.metrics.clone()];
+                all.extend(self.observers.iter().cloned());
+                let client = (self.clients)(ClientParams {
+                    limiter,
+                    observer: Arc::new(Observers(all)),
+                })
+                .map_err(|e| Error::Internal(format!("cannot build the site client: {e}")))?;
+                self.client_cache
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(key, client.clone());
+                client
+            }
         };
-        let mut all: Vec<Arc<dyn Observer>> = vec![self.metrics.clone()];
-        all.extend(self.observers.iter().cloned());
-        let client = (self.clients)(ClientParams {
-            limiter,
-            observer: Arc::new(Observers(all)),
-        })
-        .map_err(|e| Error::Internal(format!("cannot build the site client: {e}")))?;
         Ok(Engine::new(
             client,
             self.store.clone(),
@@ -272,6 +294,13 @@ impl AppState {
     /// Now, by the state's clock.
     pub fn now(&self) -> DateTime<Utc> {
         self.0.clock.now()
+    }
+
+    /// An engine acting as `actor` for reads of the site from the HTTP side, paced at this process's share of
+    /// the site's budget (`1 / live workers`).
+    pub async fn site_reader(&self, actor: &str) -> Result<Engine> {
+        let share = crate::worker::read_share(self).await;
+        self.0.engine(actor, share)
     }
 
     /// The operators' engine, acting as `actor`.

@@ -3,10 +3,11 @@
 //! resumes from the journal. A graceful shutdown lets the job in hand finish within the grace period, else hands it
 //! back to the queue at once.
 //!
-//! The site's rate budget is shared: a job's client paces at `1 / n` of the site's rate, where `n` counts the live
-//! workers (by heartbeat) that hold a job on the same site lock, this one included. Since a site lock admits one
-//! running job, `n` is 1 unless a worker whose lease was taken over is still sending (a stalled, not dead, worker),
-//! and then both halve.
+//! The site's rate budget is shared by construction: jobs that touch a site hold its lock, so across all workers
+//! one job, with one client and its limiter, draws on a site at a time, and N workers never send faster than
+//! one. A worker that stalls past its lease finds its next renewal refused and drops the job within one
+//! heartbeat, so it and the worker that took over overlap for at most that long. The HTTP side's own reads of
+//! the site (the seat report) pace at `1 / live workers` of the budget ([`read_share`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -56,18 +57,11 @@ pub fn live_since(state: &AppState) -> DateTime<Utc> {
     state.now() - chrono_dur(state.config().heartbeat * 3)
 }
 
-/// This worker's share of the site's rate budget for a job holding `lock`.
-pub async fn rate_share(state: &AppState, lock: Option<&str>) -> f64 {
-    let Some(lock) = lock else { return 1.0 };
-    let me = &state.config().worker_id;
+/// The share of the site's rate budget one process's HTTP-side reads may use: `1 / live workers`, since every
+/// worker serves the page and the API and may read the site at the same time as the job in hand.
+pub async fn read_share(state: &AppState) -> f64 {
     match state.store().workers_live(live_since(state)).await {
-        Ok(live) => {
-            let others = live
-                .iter()
-                .filter(|w| &w.id != me && w.info.get("lock").and_then(Value::as_str) == Some(lock))
-                .count();
-            1.0 / (others as f64 + 1.0)
-        }
+        Ok(live) => 1.0 / (live.len().max(1) as f64),
         Err(_) => 1.0,
     }
 }
@@ -100,6 +94,7 @@ pub async fn run(state: AppState) {
         {
             Ok(Some(job)) => run_claimed(&state, job, lease, &in_hand, &mut shutdown).await,
             Ok(None) => {
+                take(&in_hand);
                 tokio::select! {
                     _ = state.0.clock.sleep(state.config().poll) => {}
                     _ = state.0.wake.notified() => {}
@@ -189,13 +184,12 @@ async fn run_claimed(
             return;
         }
     };
-    if let Ok(mut h) = in_hand.lock() {
-        *h = Some((stored.id, stored.lock_key.clone()));
-    }
-    beat(state, in_hand).await;
-    let share = rate_share(state, stored.lock_key.as_deref()).await;
-    tracing::info!(job = stored.id, kind = %stored.kind, attempt = stored.attempts, share, "job claimed");
-    let end = match state.0.engine(&stored.created_by, share) {
+    in_hand
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .replace((stored.id, stored.lock_key.clone()));
+    tracing::info!(job = stored.id, kind = %stored.kind, attempt = stored.attempts, "job claimed");
+    let end = match state.0.engine(&stored.created_by, 1.0) {
         Ok(engine) => {
             let work = jobs::run(
                 &job,
@@ -226,7 +220,6 @@ async fn run_claimed(
                             let released = store.job_release(stored.id, &lease, state.now(), Some("released by a worker shutting down")).await;
                             tracing::info!(job = stored.id, ?released, "released to another worker");
                             metrics.job(&stored.kind, "released");
-                            clear(in_hand);
                             return;
                         }
                     }
@@ -235,7 +228,6 @@ async fn run_claimed(
         }
         Err(e) => Some(RunEnd::Retry(e.to_string(), Duration::from_secs(10))),
     };
-    clear(in_hand);
     let now = state.now();
     let (outcome, written) = match end {
         None => {
@@ -284,8 +276,10 @@ async fn run_claimed(
     metrics.job(&stored.kind, outcome);
 }
 
-fn clear(in_hand: &InHand) {
-    if let Ok(mut h) = in_hand.lock() {
-        *h = None;
-    }
+/// Forgets what the worker held; what it was.
+fn take(in_hand: &InHand) -> Option<(i64, Option<String>)> {
+    in_hand
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .take()
 }

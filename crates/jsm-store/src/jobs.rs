@@ -2,8 +2,8 @@
 //! heartbeat, taken over by another worker when the lease runs out, and never two at once for one lock key (a
 //! site). Workers record heartbeats so the live ones can be counted.
 //!
-//! On PostgreSQL a claim is one `UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)`, so workers never wait
-//! on each other's candidates; the unique partial index on running lock keys turns the one race the subquery
+//! On PostgreSQL a claim is an `UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)` (first for a job whose
+//! lease ran out, then for a queued one), so workers never wait on each other's candidates; the unique partial index on running lock keys turns the one race the subquery
 //! cannot see (two workers claiming two queued jobs of one key at once) into a failed claim, which is reported as
 //! "nothing to claim now". On SQLite the same statement runs under the single writer lock.
 
@@ -245,16 +245,30 @@ impl TryFrom<WorkerRow> for WorkerBeat {
     }
 }
 
-/// A claim: the oldest due queued job whose lock key is free, or a running job whose lease ran out.
-fn claim_sql(skip_locked: bool) -> String {
+/// A claim of the oldest running job whose lease ran out (a dead worker's), taken over.
+fn takeover_sql(skip_locked: bool) -> String {
+    claim_sql(
+        "j.state = 'running' AND j.lease_until < $4 ORDER BY j.lease_until, j.id",
+        skip_locked,
+    )
+}
+
+/// A claim of the oldest due queued job whose lock key no running job holds. The order matches the index on
+/// `(state, run_at, id)`, and the lock test is a probe of the unique index on running lock keys.
+fn queued_sql(skip_locked: bool) -> String {
+    claim_sql(
+        "j.state = 'queued' AND j.run_at <= $4 AND (j.lock_key IS NULL OR NOT EXISTS \
+           (SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.lock_key = j.lock_key)) \
+         ORDER BY j.state, j.run_at, j.id",
+        skip_locked,
+    )
+}
+
+fn claim_sql(candidates: &str, skip_locked: bool) -> String {
     format!(
         "UPDATE jobs SET state = 'running', worker = $1, lease = $2, lease_until = $3, \
            attempts = attempts + 1, started_at = COALESCE(started_at, $4) \
-         WHERE id = (SELECT j.id FROM jobs j \
-           WHERE (j.state = 'queued' AND j.run_at <= $4 AND (j.lock_key IS NULL OR NOT EXISTS \
-                   (SELECT 1 FROM jobs r WHERE r.state = 'running' AND r.lock_key = j.lock_key))) \
-              OR (j.state = 'running' AND j.lease_until < $4) \
-           ORDER BY j.run_at, j.id LIMIT 1{}) \
+         WHERE id = (SELECT j.id FROM jobs j WHERE {candidates} LIMIT 1{}) \
          RETURNING {COLUMNS}",
         if skip_locked {
             " FOR UPDATE SKIP LOCKED"
@@ -300,21 +314,26 @@ impl Store {
         lease_until: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<Option<Job>> {
-        let sql = claim_sql(matches!(self, Store::Postgres(_)));
-        let claimed: std::result::Result<Option<JobRow>, sqlx::Error> = on_pool!(self, pool => {
-            sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                .bind(worker)
-                .bind(lease)
-                .bind(ms(lease_until))
-                .bind(ms(now))
-                .fetch_optional(pool)
-                .await
-        });
-        match claimed {
-            Ok(row) => row.map(Job::try_from).transpose(),
-            Err(e) if is_unique_violation(&e) => Ok(None),
-            Err(e) => Err(e.into()),
+        let skip_locked = matches!(self, Store::Postgres(_));
+        // Dead workers' jobs first: they hold their site's lock until someone finishes them.
+        for sql in [takeover_sql(skip_locked), queued_sql(skip_locked)] {
+            let claimed: std::result::Result<Option<JobRow>, sqlx::Error> = on_pool!(self, pool => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                    .bind(worker)
+                    .bind(lease)
+                    .bind(ms(lease_until))
+                    .bind(ms(now))
+                    .fetch_optional(pool)
+                    .await
+            });
+            match claimed {
+                Ok(Some(row)) => return Job::try_from(row).map(Some),
+                Ok(None) => {}
+                Err(e) if is_unique_violation(&e) => return Ok(None),
+                Err(e) => return Err(e.into()),
+            }
         }
+        Ok(None)
     }
 
     /// Renews a lease; `false` when the claim is no longer this one's (taken over, finished, released).
