@@ -98,7 +98,12 @@ before(async () => {
   env = { ...process.env, ...vars, JSMCTL_STATE: join(dir, 'state.db'), JSMCTL_POLICY: policy, JSMCTL_WEBHOOK_SECRET: 'browser-secret', HOME: dir };
   for (const name of ['alice', 'bob']) tokens[name] = jsmctl(['operators', 'add', name]).trim();
   serve = await startServer(['serve', '--listen', '127.0.0.1:0'], env);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    // No sandbox as root; no background traffic (this machine's network is closed).
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
 });
 
 after(async () => {

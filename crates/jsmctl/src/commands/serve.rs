@@ -119,6 +119,24 @@ pub async fn run(ctx: &Context, args: &Args) -> CliResult {
     // Plain-HTTP loopback (tests, a laptop) cannot carry Secure cookies; anything else must.
     config.secure_cookies = !args.listen.ip().is_loopback();
     let store = ctx.store().await?;
+    if store.backend() == "sqlite" && config.run_worker {
+        // SQLite is the single-process default: a second worker on the same file is refused, not raced.
+        let live_since = SystemClock.now()
+            - chrono::Duration::from_std(config.heartbeat * 3)
+                .unwrap_or(chrono::Duration::seconds(9));
+        if let Some(other) = store
+            .workers_live(live_since)
+            .await?
+            .into_iter()
+            .find(|w| w.id != config.worker_id)
+        {
+            return Err(CliError::usage(format!(
+                "another jsmctl serve worker ({}) is running on this SQLite state, which holds one; use a \
+                 postgres:// state for several, or --no-worker for a second API and page",
+                other.id
+            )));
+        }
+    }
     let settings = ctx.settings.clone();
     let clients: ClientFactory = Arc::new(move |params| {
         let builder = settings
