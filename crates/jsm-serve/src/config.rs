@@ -104,6 +104,9 @@ pub struct ServeFile {
     pub credential_warn_days: Option<u32>,
     /// Session length in hours.
     pub session_hours: Option<u64>,
+    /// The webhook secret (`JSMCTL_WEBHOOK_SECRET` wins); `jsmctl serve` reads a file holding it only when no
+    /// one else can read the file.
+    pub webhook_secret: Option<SecretString>,
     /// Schedules.
     #[serde(default, rename = "schedule")]
     pub schedules: Vec<ScheduleFile>,
@@ -160,6 +163,12 @@ impl ServeFile {
         }
         if let Some(h) = self.session_hours {
             config.session_ttl = Duration::from_secs(h.max(1) * 3600);
+        }
+        if let Some(secret) = self
+            .webhook_secret
+            .filter(|s| !secrecy::ExposeSecret::expose_secret(s).is_empty())
+        {
+            config.webhook_secret = Some(secret);
         }
         let mut names = std::collections::HashSet::new();
         for (i, s) in self.schedules.into_iter().enumerate() {
@@ -354,6 +363,7 @@ mod tests {
             version = 1
             source = "hr"
             lease_seconds = 20
+            webhook_secret = "s3cret-in-file"
             [[schedule]]
             name = "nightly"
             cron = "0 2 * * *"
@@ -369,6 +379,11 @@ mod tests {
             .apply(&mut config, "serve.toml")
             .unwrap();
         assert_eq!(config.lease, Duration::from_secs(20));
+        assert!(
+            !format!("{config:?}").contains("s3cret-in-file"),
+            "the secret stays out of Debug"
+        );
+        assert!(config.webhook_secret.is_some());
         assert_eq!(config.schedules.len(), 2);
         assert_eq!(
             config.schedules[0].job,

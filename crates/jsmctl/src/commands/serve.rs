@@ -25,7 +25,8 @@ pub struct Args {
     /// Serve config (TOML: schedules, lease and heartbeat, source).
     #[arg(long, env = "JSMCTL_SERVE_CONFIG")]
     pub serve_config: Option<PathBuf>,
-    /// The secret Atlassian signs webhooks with (X-Hub-Signature); without it every webhook is refused.
+    /// The secret Atlassian signs webhooks with (X-Hub-Signature); beats `webhook_secret` in the serve config;
+    /// without either every webhook is refused.
     #[arg(long, env = "JSMCTL_WEBHOOK_SECRET", hide_env_values = true)]
     pub webhook_secret: Option<String>,
     /// Serve the API and the page only; run no worker and no scheduler in this process.
@@ -76,6 +77,17 @@ fn worker_id() -> String {
     )
 }
 
+#[cfg(unix)]
+fn private(path: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.permissions().mode() & 0o077 == 0)
+}
+
+#[cfg(not(unix))]
+fn private(_path: &std::path::Path) -> bool {
+    true
+}
+
 /// Runs `jsmctl serve` until SIGINT or SIGTERM.
 pub async fn run(ctx: &Context, args: &Args) -> CliResult {
     if args.mcp {
@@ -95,8 +107,13 @@ pub async fn run(ctx: &Context, args: &Args) -> CliResult {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| CliError::usage(format!("serve config {shown}: {e}")))?;
-        ServeFile::parse(&text, &shown)
-            .and_then(|f| f.apply(&mut config, &shown))
+        let file = ServeFile::parse(&text, &shown).map_err(|e| CliError::usage(e.to_string()))?;
+        if file.webhook_secret.is_some() && !private(path) {
+            return Err(CliError::usage(format!(
+                "serve config {shown} holds the webhook secret but other users can read it: chmod 600 {shown}"
+            )));
+        }
+        file.apply(&mut config, &shown)
             .map_err(|e| CliError::usage(e.to_string()))?;
     }
     if let Some(s) = args.lease_seconds {
@@ -110,11 +127,9 @@ pub async fn run(ctx: &Context, args: &Args) -> CliResult {
             "the heartbeat must be shorter than the lease",
         ));
     }
-    config.webhook_secret = args
-        .webhook_secret
-        .clone()
-        .filter(|s| !s.is_empty())
-        .map(SecretString::from);
+    if let Some(secret) = args.webhook_secret.clone().filter(|s| !s.is_empty()) {
+        config.webhook_secret = Some(SecretString::from(secret));
+    }
     config.run_worker = !args.no_worker;
     // Plain-HTTP loopback (tests, a laptop) cannot carry Secure cookies; anything else must.
     config.secure_cookies = !args.listen.ip().is_loopback();

@@ -328,3 +328,37 @@ async fn three_workers_on_postgres_finish_a_2000_person_job_after_a_kill_9() {
         single.throttled
     );
 }
+
+#[test]
+fn serve_refuses_a_readable_secret_file_and_an_mcp_it_does_not_have() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("serve.toml");
+    std::fs::write(&config, "version = 1\nwebhook_secret = \"hush\"\n").unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(&config, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let run = |args: &[&str]| {
+        jsmctl()
+            .args(args)
+            .env_clear()
+            .env("HOME", dir.path())
+            .env("ATLASSIAN_SITE", "http://127.0.0.1:9")
+            .env("ATLASSIAN_EMAIL", "admin@example.com")
+            .env("ATLASSIAN_API_TOKEN", "t")
+            .env("JSMCTL_STATE", dir.path().join("state.db"))
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--serve-config",
+        config.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("chmod 600") && !err.contains("hush"), "{err}");
+    let out = run(&["serve", "--listen", "127.0.0.1:0", "--mcp"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("issue 10"));
+}
