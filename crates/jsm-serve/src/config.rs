@@ -67,7 +67,8 @@ impl ServeConfig {
             worker_id: worker_id.into(),
             credential_warn_days: 30,
             schedules: Vec::new(),
-            max_body_bytes: 1024 * 1024,
+            // A plan file of a few thousand items is a few MiB; webhooks are small.
+            max_body_bytes: 8 * 1024 * 1024,
         }
     }
 
