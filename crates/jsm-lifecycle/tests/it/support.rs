@@ -60,7 +60,11 @@ impl World {
             scim: surfaces.scim,
             admin: surfaces.admin,
         };
-        let client = emu.client_with(surfaces);
+        let client = emu
+            .client_builder_with(surfaces)
+            .observer(std::sync::Arc::new(jsm_lifecycle::RequestIds))
+            .build()
+            .unwrap();
         let engine = Engine::new(client, store, policy, caps, "alice", emu.base_url.clone());
         Self {
             emu,
