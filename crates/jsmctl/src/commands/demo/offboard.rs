@@ -18,8 +18,8 @@ pub async fn run(say: &Say, sandbox: &Sandbox) -> Result<()> {
     look_up(say, sandbox, &who).await?;
 
     say.step(&format!(
-        "Offboard {} by email: cut access first (through SCIM when the directory manages the account), then \
-         remove desks, organizations and groups.",
+        "Offboard {} by email: deactivate the account (through SCIM when the directory manages it) and remove \
+         its desks, organizations and groups.",
         who.name
     ));
     let plan = engine.plan_offboard(&who.email).await?;
