@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, ManualCheck, Plan, Precondition};
 
 /// Version of the policy file format.
 pub const POLICY_VERSION: u32 = 1;
@@ -175,11 +175,11 @@ impl Policy {
         plan.approval_reasons.clear();
         let removed = removed_accounts(plan);
         let limit = self.guard_limit(plan.scope);
-        let guard_tripped = removed > 0 && (removed as f64) > limit;
+        let guard_tripped = removed > 1 && (removed as f64) > limit;
         for item in &mut plan.items {
             let rule = if item.cost.is_some() && self.approval.agent_seat_grants {
                 Some("approval.agent_seat_grants: grants a billable agent seat")
-            } else if matches!(item.action, Action::Deactivate { .. })
+            } else if item.action.is_deactivation()
                 && self.approval.deactivations == DeactivationRule::Always
             {
                 Some("approval.deactivations = \"always\"")
@@ -209,7 +209,8 @@ impl Policy {
     }
 }
 
-/// Distinct accounts a plan removes from something or deactivates.
+/// Distinct accounts a plan removes from something or deactivates. One account is never a mass deletion: a
+/// single person's offboard is judged by `approval.deactivations`, the guard by plans that touch several.
 fn removed_accounts(plan: &Plan) -> usize {
     let mut ids: Vec<&str> = plan
         .items
@@ -218,8 +219,15 @@ fn removed_accounts(plan: &Plan) -> usize {
             Action::RemoveFromDesk { account_id, .. }
             | Action::RemoveFromOrganization { account_id, .. }
             | Action::RemoveFromGroup { account_id, .. }
-            | Action::Deactivate { account_id, .. } => Some(account_id.as_str()),
-            Action::ScimRemoveFromGroup { scim_id, .. } => Some(scim_id.as_str()),
+            | Action::Deactivate { account_id, .. }
+            | Action::Manual {
+                verify: ManualCheck::Inactive { account_id },
+                ..
+            } => Some(account_id.as_str()),
+            Action::ScimRemoveFromGroup { .. } => match &i.precondition {
+                Precondition::ScimLinked { account_id, .. } => Some(account_id.as_str()),
+                _ => None,
+            },
             _ => None,
         })
         .collect();

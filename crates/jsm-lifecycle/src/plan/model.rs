@@ -235,6 +235,18 @@ impl Action {
         }
     }
 
+    /// True for a deactivation, through an API or as a manual step.
+    pub fn is_deactivation(&self) -> bool {
+        matches!(
+            self,
+            Action::Deactivate { .. }
+                | Action::Manual {
+                    verify: ManualCheck::Inactive { .. },
+                    ..
+                }
+        )
+    }
+
     /// True for the removals and deactivations the accidental-deletion guard counts.
     pub fn is_removal(&self) -> bool {
         self.sign() == Sign::Remove
@@ -449,6 +461,9 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// Set by policy: why the plan needs an approval (empty when it does not).
     pub approval_reasons: Vec<String>,
+    /// The reads that decided the plan: `METHOD route STATUS request-id` per call, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<String>,
 }
 
 impl Plan {
