@@ -70,11 +70,53 @@ impl std::fmt::Debug for McpServer {
 }
 
 fn input<T: JsonSchema + 'static>() -> Result<Arc<JsonObject>> {
-    rmcp::handler::server::tool::schema_for_input::<T>().map_err(Error::Transport)
+    rmcp::handler::server::tool::schema_for_input::<T>()
+        .map(|s| tidy(&s))
+        .map_err(Error::Transport)
 }
 
 fn output<T: JsonSchema + 'static>() -> Arc<JsonObject> {
-    rmcp::handler::server::tool::schema_for_output::<T>()
+    tidy(&rmcp::handler::server::tool::schema_for_output::<T>())
+}
+
+/// Drops the `format` values schemars adds for Rust integer and float widths (`uint32`, `int64`, `double`, …):
+/// they are not JSON Schema formats, so validators warn about them; the ranges are in `minimum`/`maximum`.
+fn tidy(schema: &JsonObject) -> Arc<JsonObject> {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                let rust_width = m.get("format").and_then(Value::as_str).is_some_and(|f| {
+                    matches!(
+                        f,
+                        "uint"
+                            | "uint8"
+                            | "uint16"
+                            | "uint32"
+                            | "uint64"
+                            | "int"
+                            | "int8"
+                            | "int16"
+                            | "int32"
+                            | "int64"
+                            | "float"
+                            | "double"
+                    )
+                });
+                if rust_width {
+                    m.remove("format");
+                }
+                m.values_mut().for_each(walk);
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let mut v = Value::Object(schema.clone());
+    walk(&mut v);
+    match v {
+        Value::Object(m) => Arc::new(m),
+        _ => Arc::new(schema.clone()),
+    }
 }
 
 /// Title, description, input and output schema of a tool.
