@@ -97,6 +97,29 @@ async def offboard_with_a_human_approval(session: ClientSession, site: McpSite, 
     applied = validated(await session.call_tool("apply_plan", {"plan_id": plan_id}), schemas, "apply_plan")
     assert applied["complete"] is True, applied
     assert applied["status"] == "applied", applied
+
+    # The other read tools, each result against its schema too.
+    shown = validated(await session.call_tool("show_plan", {"plan_id": plan_id}), schemas, "show_plan")
+    assert shown["approvals"][0]["approver"] == "human" and shown["approvals"][0]["used"] is True, shown
+    status = validated(await session.call_tool("plan_status", {"plan_id": plan_id}), schemas, "plan_status")
+    assert status["status"] == "applied", status
+    audit = validated(
+        await session.call_tool("audit_search", {"plan_id": plan_id, "limit": 50}), schemas, "audit_search"
+    )
+    kinds = {r["kind"] for r in audit["records"]}
+    assert {"plan", "approval", "write", "mcp_call"} <= kinds, kinds
+    user = validated(await session.call_tool("get_user", {"account_id": person.account_id}), schemas, "get_user")
+    assert AGENTS_GROUP not in user["groups"], user
+    members = validated(
+        await session.call_tool("list_group_members", {"group": AGENTS_GROUP, "limit": 5}),
+        schemas,
+        "list_group_members",
+    )
+    assert len(members["members"]) <= 5
+    customers = validated(
+        await session.call_tool("list_customers", {"service_desk": "HR", "limit": 3}), schemas, "list_customers"
+    )
+    assert customers["service_desk"]["key"] == "HR"
     return applied
 
 

@@ -185,13 +185,66 @@ async fn no_tool_no_elicitation_and_no_client_answer_approves_a_plan() {
         assert!(site.account(key).active, "nothing changed on the site");
     }
 
+    let shown = ok(&call(&client, "show_plan", json!({"plan_id": id})).await);
+    assert_eq!(shown["status"], "awaiting_approval");
+    assert_eq!(shown["approval"]["plan_id"], id.as_str());
+    // A plan id is a handle, not a credential: another agent cannot see, track or apply it.
+    let other = w.client("tiny").await;
+    for tool in ["show_plan", "plan_status", "apply_plan"] {
+        let e = err(&call(&other, tool, json!({"plan_id": id})).await);
+        assert_eq!(e["code"], "not_found", "{tool}: {e:?}");
+    }
+
     // A human approves through the engine (what `jsmctl approvals approve` does): now it applies.
     w.engine.approve(&id, "alice").await.unwrap();
+    let shown = ok(&call(&client, "show_plan", json!({"plan_id": id})).await);
+    assert_eq!(shown["approvals"][0]["approver"], "alice");
+    assert_eq!(shown["approvals"][0]["matches_hash"], true);
+    assert!(shown["approval"].is_null(), "{shown}");
     let applied = ok(&call(&client, "apply_plan", json!({"plan_id": id})).await);
     assert_eq!(applied["complete"], true, "{applied}");
+    let status = ok(&call(&client, "plan_status", json!({"plan_id": id})).await);
+    assert_eq!(status["status"], "applied");
+    assert!(
+        status["journal"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["state"] == "done"),
+        "{status}"
+    );
     let site = w.emu.emu.site();
     let key = site.find_account(&account_id).unwrap();
     assert!(site.groups_of(key).is_empty(), "removed from every group");
+}
+
+#[tokio::test]
+async fn a_plan_policy_lets_through_is_applied_without_a_human() {
+    let w = World::new().await;
+    let client = w.client("bot").await;
+    let planned = ok(&call(
+        &client,
+        "plan_provision_customer",
+        json!({"email": "new.customer@acme.example", "name": "New Customer", "service_desks": ["HR"]}),
+    )
+    .await);
+    assert_eq!(planned["status"], "ready", "additive and free: {planned}");
+    assert!(planned["approval"].is_null());
+    let id = planned["plan"]["id"].as_str().unwrap();
+    let applied = ok(&call(&client, "apply_plan", json!({"plan_id": id})).await);
+    assert_eq!(applied["complete"], true, "{applied}");
+    assert!(
+        w.emu
+            .emu
+            .site()
+            .find_by_email("new.customer@acme.example")
+            .is_some()
+    );
+    let again = ok(&call(&client, "apply_plan", json!({"plan_id": id})).await);
+    assert_eq!(
+        again["complete"], true,
+        "applying again changes nothing more"
+    );
 }
 
 #[tokio::test]

@@ -200,9 +200,41 @@ async fn a_real_http_client_with_a_token_lists_and_calls_tools() {
     let listed = tools(&client).await;
     assert_eq!(listed.len(), ALL_TOOLS.len());
     let (email, _) = w.customer();
+    let mark = w
+        .emu
+        .emu
+        .log()
+        .since(0, usize::MAX)
+        .last()
+        .map_or(0, |e| e.seq);
     let found = ok(&call(&client, "find_user", json!({"query": email})).await);
     assert_eq!(found["users"][0]["email"], email.as_str());
+    ok(&call(&client, "explain_access", json!({"who": email})).await);
     let _ = client.cancel().await;
+    // Atlassian saw only the server's own credentials (the admin's API token, the SCIM and admin keys).
+    let admin = {
+        let site = w.emu.emu.site();
+        let key = site.find_by_email(jsm_testkit::ADMIN_EMAIL).unwrap();
+        site.account(key).account_id.clone()
+    };
+    let upstream = w.emu.emu.log().since(mark, usize::MAX);
+    assert!(!upstream.is_empty());
+    for e in &upstream {
+        assert!(
+            e.account_id.is_none() || e.account_id.as_deref() == Some(admin.as_str()),
+            "{} {} as {:?}",
+            e.method,
+            e.path,
+            e.account_id
+        );
+        assert!(
+            e.status < 400 || e.status == 404,
+            "{} {} -> {}",
+            e.method,
+            e.path,
+            e.status
+        );
+    }
 
     // Without a token the client cannot even start.
     let transport = StreamableHttpClientTransport::from_config(
