@@ -117,6 +117,8 @@ impl Draft {
             kind: self.kind,
             summary: self.summary,
             requester: stamp.requester,
+            requester_kind: super::RequesterKind::Human,
+            agent_relaxed: Vec::new(),
             created_at: stamp.now,
             site: stamp.site,
             scope: self.scope,

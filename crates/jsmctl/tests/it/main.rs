@@ -15,6 +15,7 @@ use serde_json::json;
 mod contract;
 mod demo;
 mod env_file;
+mod mcp;
 mod oauth_flags;
 
 fn jsmctl() -> Command {
