@@ -67,6 +67,9 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         if item.precondition != jsm_lifecycle::plan::Precondition::None {
             why.push_str(&format!("; requires {}", item.precondition.describe()));
         }
+        if !item.depends_on.is_empty() {
+            why.push_str(&format!("; after {}", item.depends_on.join(", ")));
+        }
         out.push(style.dim(&why));
         if let Action::Manual { instruction, .. } = &item.action {
             out.push(format!(
