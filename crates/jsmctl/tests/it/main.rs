@@ -5,6 +5,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
 
+mod crash;
 mod env_file;
 mod oauth_flags;
 
