@@ -113,6 +113,12 @@ impl Engine {
     }
 
     /// Runs one item to an end: read back if a crash left it sent, check, send, retry transient failures.
+    ///
+    /// `attempts` is the journal's count of sends, earlier runs included, and stays cumulative. The retry budget
+    /// (`apply.max_attempts`) and the backoff count this run's tries only: runs killed while the item was in
+    /// flight, or journaled `sent` and waiting for the client's limiter, must not use up the budget, or the item
+    /// is quarantined at its first transient failure after a few crashes. A read-back that fails transiently is
+    /// retried like a send, instead of failing the whole run.
     async fn run_item(
         &self,
         plan: &Plan,
@@ -121,22 +127,31 @@ impl Engine {
         mut attempts: u32,
         sent_before: bool,
     ) -> Result<Ended> {
-        if sent_before && let Some(output) = check::read_back(&self.client, item, account).await? {
-            return self
-                .record(
-                    plan,
-                    item,
-                    Outcome::AlreadyApplied,
-                    output,
-                    attempts,
-                    Some("found applied after an interrupted run".into()),
-                )
-                .await;
-        }
         let max = self.policy.apply.max_attempts.max(1);
+        let mut unresolved = sent_before;
+        let mut tries = 0u32;
         loop {
-            let tried = self.try_item(plan, item, account, attempts).await;
-            attempts += 1;
+            tries += 1;
+            let tried = match self.read_back_once(item, account, &mut unresolved).await {
+                Ok(Some(output)) => {
+                    return self
+                        .record(
+                            plan,
+                            item,
+                            Outcome::AlreadyApplied,
+                            output,
+                            attempts,
+                            Some("found applied after an interrupted run".into()),
+                        )
+                        .await;
+                }
+                Ok(None) => {
+                    let tried = self.try_item(plan, item, account, attempts).await;
+                    attempts += 1;
+                    tried
+                }
+                Err(e) => Err(e),
+            };
             match tried {
                 Ok(Ok(sent)) => {
                     return self
@@ -144,9 +159,9 @@ impl Engine {
                         .await;
                 }
                 Ok(Err(broken)) => return Ok(Ended::Broken(broken)),
-                Err(e) if transient(&e) && attempts < max => {
-                    tracing::warn!(item = %item.key, attempt = attempts, error = %e, "item failed; retrying");
-                    self.client.clock().sleep(backoff(attempts)).await;
+                Err(e) if transient(&e) && tries < max => {
+                    tracing::warn!(item = %item.key, try_in_run = tries, error = %e, "item failed; retrying");
+                    self.client.clock().sleep(backoff(tries)).await;
                 }
                 Err(e) => {
                     let outcome = if transient(&e) {
@@ -167,6 +182,22 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// For an item a crash left `sent`, until one read succeeds: the output when the change is found made. Once
+    /// a read found nothing, `unresolved` is cleared and the item is checked and sent like any other.
+    async fn read_back_once(
+        &self,
+        item: &Item,
+        account: Option<&str>,
+        unresolved: &mut bool,
+    ) -> Result<Option<Value>> {
+        if !*unresolved {
+            return Ok(None);
+        }
+        let found = check::read_back(&self.client, item, account).await?;
+        *unresolved = false;
+        Ok(found)
     }
 
     /// One attempt: `Ok(Err(reason))` when the precondition is broken.

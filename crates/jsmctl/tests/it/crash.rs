@@ -18,13 +18,14 @@ use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
 use jsm_client::Client;
+use jsm_emulator::faults::FaultRule;
 use jsm_emulator::limits::{LimitConfig, LimitOverride};
 use jsm_emulator::site::SiteFile;
 use jsm_emulator::{Emulator, RunningEmulator, Seed};
 use jsm_lifecycle::plan::{AccountRef, Action, Deactivation, Draft, Plan, PlanKind, Precondition};
-use jsm_lifecycle::{Capabilities, Engine, Policy};
+use jsm_lifecycle::{Capabilities, Engine, Outcome, Policy, Quiet};
 use jsm_proto::scim::{ScimEmail, ScimUser, USER_SCHEMA};
-use jsm_store::{JournalState, Store};
+use jsm_store::{JournalEntry, JournalState, Store};
 use tokio::time::Instant;
 
 /// Prints a line straight to stderr, past the test harness's capture, so the per-run figures show in CI logs.
@@ -198,6 +199,107 @@ async fn crash_test(backend: &str, target: &str, dir: &Path) -> anyhow::Result<(
     Ok(())
 }
 
+/// What killed runs leave behind, then transient failures: an item journaled `sent` by as many runs as
+/// `apply.max_attempts` allows, all killed before it finished (apply journals an item before the client's limiter
+/// lets it go, so a kill while it waits for a slot counts too; the runs above leave items at twenty), and a site
+/// that answers the read-back with a 503 once and the send with a 503 once. Apply must retry both within this
+/// run's budget: neither fail the whole run on the read-back nor quarantine the item at its first failure because
+/// the killed runs used the budget up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_left_sent_by_killed_runs_keeps_its_retry_budget() -> anyhow::Result<()> {
+    let running = Emulator::builder()
+        .seed(Seed::Demo)
+        .admin(ADMIN_EMAIL, ADMIN_TOKEN)
+        .limits(LimitConfig::off())
+        .spawn("127.0.0.1:0")
+        .await?;
+    let setup = client_for(&running)?;
+    setup.groups().create(GROUP).await?;
+    let account = setup
+        .users()
+        .create("late@crash.example")
+        .send()
+        .await?
+        .account_id;
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(&dir.path().join("state.db").display().to_string()).await?;
+    // No retries in the client, so the 503 reaches the engine's own retry loop.
+    let client = client_builder(&running)
+        .retry(jsm_client::RetryConfig::none())
+        .build()?;
+    let engine = Engine::new(
+        client,
+        store.clone(),
+        Policy::default(),
+        Capabilities {
+            scim: true,
+            admin: true,
+        },
+        "crash-test",
+        running.base_url(),
+    );
+    let mut draft = Draft::new(PlanKind::Batch, "one group add");
+    let key = draft.push(
+        Action::AddToGroup {
+            group: GROUP.into(),
+            account: AccountRef::Id(account.clone()),
+        },
+        format!("{account} in group {GROUP}"),
+        "crash test",
+        active(&account),
+    );
+    let plan = engine.finish_draft(draft)?;
+    engine.submit(&plan).await?;
+    let max = engine.policy.apply.max_attempts;
+    store
+        .journal_put(&JournalEntry {
+            plan_id: plan.id.clone(),
+            item_key: key.clone(),
+            state: JournalState::Sent,
+            attempts: max,
+            outcome: None,
+            output: None,
+            error: None,
+            updated_at: engine.client.clock().now(),
+        })
+        .await?;
+    let once = |method: &str, path: &str| FaultRule {
+        method: Some(method.into()),
+        path: path.into(),
+        status: Some(503),
+        retry_after: None,
+        probability: 1.0,
+        times: Some(1),
+        delay_ms: 0,
+        drop: false,
+    };
+    running.emu.faults().set_rules(vec![
+        once("GET", "/rest/api/3/user/groups"),
+        once("POST", "/rest/api/3/group/user"),
+    ]);
+    let report = engine
+        .apply(&plan, &Quiet)
+        .await
+        .context("a 503 on the read-back of one item fails the whole apply")?;
+    let item = &report.items[0];
+    ensure!(
+        item.outcome == Outcome::Applied,
+        "after {max} killed runs and two 503s the item ended {:?}: {:?}",
+        item.outcome,
+        item.detail
+    );
+    let site = state(&running).await?;
+    let group = site
+        .groups
+        .iter()
+        .find(|g| g.name == GROUP)
+        .context("the group")?;
+    ensure!(group.members.contains(&account));
+    store.close().await;
+    running.stop().await?;
+    Ok(())
+}
+
 /// The emulator's limits during the runs: a tenth of Atlassian's write rates.
 fn crash_limits() -> LimitConfig {
     LimitConfig {
@@ -215,15 +317,18 @@ fn crash_limits() -> LimitConfig {
     }
 }
 
-fn client_for(running: &RunningEmulator) -> anyhow::Result<Client> {
-    Ok(Client::builder()
+fn client_builder(running: &RunningEmulator) -> jsm_client::ClientBuilder {
+    Client::builder()
         .site(running.base_url())
         .api_url(running.base_url())
         .auth_url(running.base_url())
         .basic_auth(running.admin_email(), running.admin_token().expose())
         .scim(running.directory_id(), running.scim_token().expose())
         .org_admin(running.org_id(), running.org_api_key().expose())
-        .build()?)
+}
+
+fn client_for(running: &RunningEmulator) -> anyhow::Result<Client> {
+    Ok(client_builder(running).build()?)
 }
 
 /// What the set-up made, by purpose; the plan is built from it and the checks compare against it.
