@@ -8,6 +8,12 @@
 //! `BENCH_PYTHON` overrides the interpreter (default: the repo's `.venv/bin/python`).
 
 #![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests and benches fail loudly"
+)]
+#![allow(
     clippy::disallowed_methods,
     reason = "a benchmark measures real wall time"
 )]

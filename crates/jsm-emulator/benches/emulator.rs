@@ -6,6 +6,12 @@
 //! Run: `cargo bench -p jsm-emulator --bench emulator` (add `-- --seconds 5 --connections 32 --users 1000000`).
 
 #![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests and benches fail loudly"
+)]
+#![allow(
     clippy::disallowed_methods,
     reason = "a benchmark measures real wall time"
 )]

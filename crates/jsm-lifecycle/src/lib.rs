@@ -14,7 +14,7 @@ pub mod ops;
 pub mod plan;
 pub mod policy;
 
-pub use apply::{ApplyReport, ItemReport, Outcome, Progress, Quiet};
+pub use apply::{ApplyReport, ItemReport, Outcome, Progress, Quiet, RequestIds};
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
 pub use observe::{Capabilities, Observe, Person};

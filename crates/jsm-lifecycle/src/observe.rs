@@ -114,7 +114,10 @@ impl<'a> Observe<'a> {
                 Err(e) => return Err(e.into()),
             }
         };
-        let email = user.email_address.clone().or(email);
+        let email = match user.email_address.clone().or(email) {
+            Some(e) => Some(e),
+            None => self.hidden_email(&user.account_id).await?,
+        };
         let scim = self.scim_link(&user.account_id, email.as_deref()).await?;
         Ok(Person {
             account_type: account_type(&user.account_type),
@@ -124,6 +127,28 @@ impl<'a> Observe<'a> {
             active: user.active,
             scim,
         })
+    }
+
+    /// The email the profile hides, from the admin API (which shows it) or the SCIM directory, when configured.
+    async fn hidden_email(&self, account_id: &str) -> Result<Option<String>> {
+        use futures::TryStreamExt;
+        if self.caps.admin {
+            let mut users = self.client.admin().users()?.into_stream();
+            while let Some(u) = users.try_next().await? {
+                if u.account_id == account_id {
+                    return Ok(u.email);
+                }
+            }
+        }
+        if self.caps.scim {
+            let mut users = self.client.scim().users().pager().into_stream();
+            while let Some(u) = users.try_next().await? {
+                if u.atlassian_account_id() == Some(account_id) {
+                    return Ok(Some(u.user_name));
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// The SCIM user of the account, by `userName` when the email is known.

@@ -141,7 +141,10 @@ impl Context {
         let mut builder = Client::builder()
             .site(site)
             .basic_auth(email, token.expose_secret())
-            .observer(self.metrics.clone());
+            .observer(Arc::new(jsm_client::observer::Observers(vec![
+                self.metrics.clone(),
+                Arc::new(jsm_lifecycle::RequestIds),
+            ])));
         if let Some(api) = &s.api_url {
             builder = builder.api_url(api).auth_url(api);
         }

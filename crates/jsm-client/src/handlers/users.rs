@@ -155,11 +155,10 @@ impl<'c> UsersHandler<'c> {
         {
             return self.get(id).await.map(Some);
         }
-        if self.client.has_admin() {
-            if let Some(au) = self.client.admin().find_user_by_email(email).await? {
-                return self.get(&au.account_id).await.map(Some);
-            }
-            return Ok(None);
+        if self.client.has_admin()
+            && let Some(au) = self.client.admin().find_user_by_email(email).await?
+        {
+            return self.get(&au.account_id).await.map(Some);
         }
         if hidden > 0 {
             return Err(Error::EmailHidden {

@@ -1,4 +1,4 @@
-//! The site as a JSON document: what export, import and `--state FILE` read and write. Memberships refer to
+//! The site as a JSON document: what export, import and `--state-file FILE` read and write. Memberships refer to
 //! accounts by account id, so the file can be read and edited by hand.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

@@ -1,6 +1,13 @@
 //! Integration tests: a real emulator on a loopback port, driven over HTTP. One binary for the crate (each
 //! extra test binary is another link on a 2-core machine); one module per area.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests and benches fail loudly"
+)]
+
 mod support;
 
 mod admin;

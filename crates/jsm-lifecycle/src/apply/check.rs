@@ -61,6 +61,19 @@ async fn precondition(client: &Client, pre: &Precondition) -> Result<Option<Stri
 /// endpoints, so those are `Ready`.
 pub async fn already(client: &Client, action: &Action, account: Option<&str>) -> Result<Check> {
     let done = |v: Value| Ok(Check::AlreadyApplied(v));
+    if let Some(a) = action.activation() {
+        let active = match (a.via, a.scim_id) {
+            (Deactivation::Scim, Some(id)) => {
+                client.scim().get_user(id).await?.active.unwrap_or(true)
+            }
+            _ => client.users().get(a.account_id).await?.active,
+        };
+        return if active == a.active {
+            done(json!({ "account_id": a.account_id }))
+        } else {
+            Ok(Check::Ready)
+        };
+    }
     match action {
         Action::AddToGroup { group, .. } | Action::RemoveFromGroup { group, .. } => {
             let Some(id) = account else {
@@ -75,29 +88,6 @@ pub async fn already(client: &Client, action: &Action, account: Option<&str>) ->
             let adding = matches!(action, Action::AddToGroup { .. });
             if member == adding {
                 done(json!({ "account_id": id }))
-            } else {
-                Ok(Check::Ready)
-            }
-        }
-        Action::Deactivate {
-            account_id,
-            via,
-            scim_id,
-        }
-        | Action::Reactivate {
-            account_id,
-            via,
-            scim_id,
-        } => {
-            let want = matches!(action, Action::Reactivate { .. });
-            let active = match (via, scim_id) {
-                (Deactivation::Scim, Some(id)) => {
-                    client.scim().get_user(id).await?.active.unwrap_or(true)
-                }
-                _ => client.users().get(account_id).await?.active,
-            };
-            if active == want {
-                done(json!({ "account_id": account_id }))
             } else {
                 Ok(Check::Ready)
             }

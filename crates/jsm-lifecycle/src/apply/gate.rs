@@ -11,16 +11,6 @@ impl Engine {
     /// Checks a plan can be applied now; consumes its approval when this is its first apply.
     pub(crate) async fn gate(&self, plan: &Plan) -> Result<PlanRecord> {
         plan.check_seal()?;
-        let mut expected = plan.clone();
-        self.policy.evaluate(&mut expected);
-        if expected.items != plan.items || expected.approval_reasons != plan.approval_reasons {
-            return Err(Error::BadPlanFile {
-                origin: plan.id.clone(),
-                detail: "its approval marks do not match the policy in force (the policy changed, or the plan \
-                         was not made by jsmctl): plan again"
-                    .into(),
-            });
-        }
         let Some(record) = self.store.plan(&plan.id).await? else {
             return Err(Error::PlanState {
                 plan_id: plan.id.clone(),
@@ -32,6 +22,16 @@ impl Engine {
                 plan_id: plan.id.clone(),
                 recorded: record.hash,
                 actual: plan.hash.clone(),
+            });
+        }
+        let mut expected = plan.clone();
+        self.policy.evaluate(&mut expected);
+        if expected.items != plan.items || expected.approval_reasons != plan.approval_reasons {
+            return Err(Error::BadPlanFile {
+                origin: plan.id.clone(),
+                detail: "its approval marks do not match the policy in force (the policy changed, or the plan \
+                         was not made by jsmctl): plan again"
+                    .into(),
             });
         }
         if record.status == PlanStatus::Rejected {

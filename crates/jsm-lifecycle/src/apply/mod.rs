@@ -7,10 +7,12 @@ mod check;
 mod execute;
 mod gate;
 mod report;
+mod request_ids;
 mod run;
 
 pub use check::{Check, manual_done};
 pub use report::{ApplyReport, ItemReport, Outcome, Progress, Quiet};
+pub use request_ids::RequestIds;
 
 use std::time::Duration;
 

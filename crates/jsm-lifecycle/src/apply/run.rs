@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::check::{self, Check};
 use super::execute::{self, Sent};
 use super::report::{ApplyReport, ItemReport, Outcome, Progress};
-use super::{backoff, transient};
+use super::{backoff, request_ids, transient};
 use crate::audit;
 use crate::engine::Engine;
 use crate::error::{Error, Result};
@@ -84,9 +84,14 @@ impl Engine {
                 let attempts = runner.attempts(&item.key);
                 let sent_before = runner.was_sent(&item.key);
                 in_flight.push(async move {
-                    let ended = self
-                        .run_item(plan, item, account.as_deref(), attempts, sent_before)
-                        .await;
+                    let ended = request_ids::collecting(self.run_item(
+                        plan,
+                        item,
+                        account.as_deref(),
+                        attempts,
+                        sent_before,
+                    ))
+                    .await;
                     (idx, ended)
                 });
             }
@@ -246,8 +251,12 @@ impl Engine {
         detail: Option<String>,
     ) -> Result<Ended> {
         let at = self.client.clock().now();
-        let request_id = None;
-        let mut extra = json!({ "detail": detail });
+        let calls = request_ids::so_far();
+        let request_id = calls
+            .last()
+            .and_then(|c| c.rsplit(' ').next())
+            .map(str::to_string);
+        let mut extra = json!({ "detail": detail, "calls": calls });
         if let Some(id) = output.get("account_id").filter(|v| !v.is_null()) {
             extra["account_id"] = id.clone();
         } else if let Some(id) = precondition_account(item) {

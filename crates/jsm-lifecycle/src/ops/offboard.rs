@@ -80,6 +80,23 @@ impl Engine {
             ));
             return;
         }
+        if person.account_type == "customer" {
+            draft.push(
+                Action::Manual {
+                    instruction: format!(
+                        "deactivate the portal-only customer {label} in Jira settings > Products > Portal-only \
+                         customer accounts (no public API deactivates portal-only accounts)"
+                    ),
+                    verify: ManualCheck::Inactive {
+                        account_id: person.account_id.clone(),
+                    },
+                },
+                format!("account {label}"),
+                "portal-only customers are not managed accounts: neither SCIM nor the admin API can deactivate them",
+                Precondition::None,
+            );
+            return;
+        }
         let (via, scim_id, precondition, reason) = match &person.scim {
             Some(link) => (
                 Deactivation::Scim,

@@ -267,6 +267,43 @@ impl Action {
     }
 }
 
+/// A deactivation or reactivation: who, through which API, and the `active` it leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Activation<'a> {
+    /// The account.
+    pub account_id: &'a str,
+    /// Through which API.
+    pub via: Deactivation,
+    /// The SCIM user, when through SCIM.
+    pub scim_id: Option<&'a str>,
+    /// `active` after the change.
+    pub active: bool,
+}
+
+impl Action {
+    /// The activation change, for `Deactivate` and `Reactivate`.
+    pub fn activation(&self) -> Option<Activation<'_>> {
+        match self {
+            Action::Deactivate {
+                account_id,
+                via,
+                scim_id,
+            }
+            | Action::Reactivate {
+                account_id,
+                via,
+                scim_id,
+            } => Some(Activation {
+                account_id,
+                via: *via,
+                scim_id: scim_id.as_deref(),
+                active: matches!(self, Action::Reactivate { .. }),
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// The Terraform-like mark of an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -37,9 +37,9 @@ pub struct Args {
     /// Generated and printed when absent.
     #[arg(long, env = "JSMCTL_EMULATOR_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
-    /// Load the state from FILE when it exists, and save it there on shutdown.
-    #[arg(long)]
-    pub state: Option<PathBuf>,
+    /// Load the site from FILE when it exists, and save it there on shutdown (`--state` is jsmctl's own store).
+    #[arg(long = "state-file")]
+    pub state_file: Option<PathBuf>,
     /// Turn rate limiting off.
     #[arg(long)]
     pub no_rate_limits: bool,
@@ -148,7 +148,7 @@ pub fn build(args: &Args, admin_token: &str) -> anyhow::Result<Emulator> {
         (None, "empty") => builder.seed(Seed::Empty),
         (None, path) => builder.site(read_state(Path::new(path))?),
     };
-    if let Some(state) = &args.state
+    if let Some(state) = &args.state_file
         && state.exists()
     {
         builder = builder.site(read_state(state)?);
@@ -269,7 +269,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(path);
     }
     served?;
-    if let Some(state) = &args.state {
+    if let Some(state) = &args.state_file {
         save_state(&emu, state)?;
         eprintln!("jsmctl emulator: state saved to {}", state.display());
     }

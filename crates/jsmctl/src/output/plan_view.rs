@@ -1,7 +1,7 @@
 //! The Terraform-like view of a plan (`+` create, `~` change, `-` remove or deactivate) and the JSON that
 //! scripts read: `plan_id`, `hash`, `items[]` with `action`, `target`, `outcome`.
 
-use jsm_lifecycle::plan::{Item, Sign};
+use jsm_lifecycle::plan::{Action, Item, Sign};
 use jsm_lifecycle::{ApplyReport, Outcome, Plan};
 use serde_json::{Value, json};
 
@@ -55,6 +55,12 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
             why.push_str(&format!("; requires {}", item.precondition.describe()));
         }
         out.push(style.dim(&why));
+        if let Action::Manual { instruction, .. } = &item.action {
+            out.push(format!(
+                "      {}",
+                style.yellow(&format!("manual step: {instruction}"))
+            ));
+        }
         if let Some(cost) = &item.cost {
             out.push(format!("      {}", style.yellow(&format!("cost: {cost}"))));
         }

@@ -1,0 +1,12 @@
+//! The engine end to end: real client, real emulator over loopback HTTP, real stores; outcomes checked in the
+//! emulator's own state.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod agent;
+mod apply;
+mod bad_input;
+mod customer;
+mod offboard;
+mod secrets;
+mod support;

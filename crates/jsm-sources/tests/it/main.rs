@@ -1,0 +1,17 @@
+//! The one integration-test binary of jsm-sources: the file source on real files, the SCIM source against a
+//! real `scim2-server` (PyPI), the LDAP source against a real OpenLDAP `slapd`, and the mapping file from disk.
+//! The server tests find their executables through `JSMCTL_SCIM2_SERVER` and `JSMCTL_SLAPD` (set by .ci/run)
+//! and are skipped with a printed notice where those are unset.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests and benches fail loudly"
+)]
+
+mod common;
+mod file;
+mod ldap;
+mod mapping;
+mod scim;
