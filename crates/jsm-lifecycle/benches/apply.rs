@@ -70,9 +70,10 @@ fn rate_of(limits: &LimitConfig, method: &str, class: &str) -> f64 {
         let want: Vec<&str> = pattern.trim_end_matches('/').split('/').collect();
         let have: Vec<&str> = class.trim_end_matches('/').split('/').collect();
         want.len() == have.len()
-            && want.iter().zip(&have).all(|(w, h)| {
-                w == h || *w == "*" || w.starts_with('{') || h.starts_with('{')
-            })
+            && want
+                .iter()
+                .zip(&have)
+                .all(|(w, h)| w == h || *w == "*" || w.starts_with('{') || h.starts_with('{'))
     };
     if let Some(o) = limits
         .overrides
@@ -179,7 +180,12 @@ async fn main() {
     }
     let plan = engine.finish_draft(draft).expect("plan");
     engine.submit(&plan).await.expect("submit");
-    let log_start = running.emu.log().since(0, usize::MAX).last().map_or(0, |e| e.seq);
+    let log_start = running
+        .emu
+        .log()
+        .since(0, usize::MAX)
+        .last()
+        .map_or(0, |e| e.seq);
 
     println!(
         "apply: {} items ({customers} creates, {} desk adds), concurrency {}, SQLite store, emulator default limits",
