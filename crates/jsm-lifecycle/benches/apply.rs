@@ -6,7 +6,8 @@
 //! emulator answered 429 (the target is 0, and efficiency of at least 0.85).
 //!
 //! Run: `cargo bench -p jsm-lifecycle --bench apply` (release build; about a minute).
-//! `BENCH_CUSTOMERS` changes the number of customers (default 2000).
+//! `BENCH_CUSTOMERS` changes the number of customers (default 2000). Run by `cargo test --all-targets` (without
+//! cargo bench's `--bench` argument) it applies 50 customers only, as a smoke test of the program.
 
 #![allow(
     clippy::disallowed_methods,
@@ -92,10 +93,16 @@ fn rate_of(limits: &LimitConfig, method: &str, class: &str) -> f64 {
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    let benching = std::env::args().any(|a| a == "--bench");
     let customers: usize = std::env::var("BENCH_CUSTOMERS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000);
+        .unwrap_or(if benching { 2_000 } else { 50 });
+    if !benching {
+        println!(
+            "smoke run of {customers} customers (cargo bench -p jsm-lifecycle --bench apply measures 2,000)"
+        );
+    }
     let limits = LimitConfig::default();
     let running = Emulator::builder()
         .seed(Seed::Generated { users: 100 })
