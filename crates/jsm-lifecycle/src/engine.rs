@@ -92,6 +92,7 @@ impl Engine {
             site: self.site.clone(),
         };
         let mut plan = draft.finish(stamp, &self.rates);
+        plan.reads = crate::apply::reads_so_far();
         self.policy.evaluate(&mut plan);
         plan.seal()
     }

@@ -19,5 +19,5 @@ pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
 pub use observe::{Capabilities, Observe, Person};
 pub use ops::{AgentRequest, CustomerRequest};
-pub use plan::{Plan, PlanKind};
+pub use plan::{AgentRule, Plan, PlanKind, Relaxation, RequesterKind};
 pub use policy::Policy;

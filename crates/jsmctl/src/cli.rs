@@ -127,6 +127,9 @@ pub enum Command {
     Emulator(Box<commands::emulator::Args>),
     /// The main job, offline: provision, offboard and restore against an embedded emulator.
     Demo(commands::demo::Args),
+    /// MCP server for AI agents: stdio by default (stdout carries the protocol, logs go to stderr), or
+    /// streamable HTTP with --listen. Agents look up and propose; only a human approves.
+    Mcp(commands::mcp::Args),
 }
 
 /// `users …`

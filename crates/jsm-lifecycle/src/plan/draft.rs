@@ -83,6 +83,15 @@ impl Draft {
         self.items.last_mut()
     }
 
+    /// Makes every item other than `first` wait for it (e.g. memberships wait for the deactivation).
+    pub fn after(&mut self, first: &str) {
+        for item in self.items.iter_mut().filter(|i| i.key != first) {
+            if !item.depends_on.iter().any(|d| d == first) {
+                item.depends_on.push(first.to_string());
+            }
+        }
+    }
+
     /// Adds a note for people.
     pub fn note(&mut self, note: impl Into<String>) {
         self.notes.push(note.into());
@@ -108,6 +117,8 @@ impl Draft {
             kind: self.kind,
             summary: self.summary,
             requester: stamp.requester,
+            requester_kind: super::RequesterKind::Human,
+            agent_relaxed: Vec::new(),
             created_at: stamp.now,
             site: stamp.site,
             scope: self.scope,
@@ -115,6 +126,7 @@ impl Draft {
             estimate,
             notes: self.notes,
             approval_reasons: Vec::new(),
+            reads: Vec::new(),
         }
     }
 }

@@ -235,6 +235,18 @@ impl Action {
         }
     }
 
+    /// True for a deactivation, through an API or as a manual step.
+    pub fn is_deactivation(&self) -> bool {
+        matches!(
+            self,
+            Action::Deactivate { .. }
+                | Action::Manual {
+                    verify: ManualCheck::Inactive { .. },
+                    ..
+                }
+        )
+    }
+
     /// True for the removals and deactivations the accidental-deletion guard counts.
     pub fn is_removal(&self) -> bool {
         self.sign() == Sign::Remove
@@ -379,6 +391,78 @@ impl Precondition {
     }
 }
 
+/// Who asked for a plan. A person is the default and is left out of the plan file, so plans made before this
+/// field existed keep their hash.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequesterKind {
+    /// A person (the CLI, the approvals page).
+    #[default]
+    Human,
+    /// An AI agent through the MCP server: policy applies the agent overlay ([`AgentRule`]) on top of its rules.
+    Agent,
+}
+
+impl RequesterKind {
+    /// True for [`RequesterKind::Human`] (the field is then left out of the plan file).
+    pub fn is_human(&self) -> bool {
+        *self == RequesterKind::Human
+    }
+}
+
+/// One rule of the agent overlay: in a plan an agent requested, every item of this kind needs a human approval,
+/// whatever the plan's size, unless the plan records that the operator relaxed the rule ([`Relaxation`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentRule {
+    /// Deactivating an account.
+    Deactivations,
+    /// Removing an account from a desk, an organization or a group.
+    Removals,
+    /// Granting a billable agent seat.
+    SeatGrants,
+}
+
+impl AgentRule {
+    /// Every rule, in the order they are checked.
+    pub const ALL: [AgentRule; 3] = [
+        AgentRule::Deactivations,
+        AgentRule::Removals,
+        AgentRule::SeatGrants,
+    ];
+
+    /// The rule as written in config and plan files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentRule::Deactivations => "deactivations",
+            AgentRule::Removals => "removals",
+            AgentRule::SeatGrants => "seat_grants",
+        }
+    }
+
+    /// Whether the rule covers this item: a deactivation, a removal, or an item that costs a seat.
+    pub fn covers(self, item: &Item) -> bool {
+        match self {
+            AgentRule::Deactivations => matches!(item.action, Action::Deactivate { .. }),
+            AgentRule::Removals => {
+                item.action.is_removal() && !matches!(item.action, Action::Deactivate { .. })
+            }
+            AgentRule::SeatGrants => item.cost.is_some(),
+        }
+    }
+}
+
+/// An agent-overlay rule the operator relaxed for the tool that made the plan, with the reason they gave. It is
+/// part of the hashed plan, so an approver and the audit log see it: a relaxation is never silent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relaxation {
+    /// The rule relaxed.
+    pub rule: AgentRule,
+    /// Why (from the MCP config).
+    pub reason: String,
+}
+
 /// One change of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
@@ -435,6 +519,12 @@ pub struct Plan {
     pub summary: String,
     /// Who asked for it.
     pub requester: String,
+    /// Whether a person or an agent asked; an agent's plan gets the stricter agent overlay of the policy.
+    #[serde(default, skip_serializing_if = "RequesterKind::is_human")]
+    pub requester_kind: RequesterKind,
+    /// Agent-overlay rules relaxed for this plan by the MCP config (only meaningful for an agent's plan).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_relaxed: Vec<Relaxation>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// The site it is for.
@@ -449,12 +539,28 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// Set by policy: why the plan needs an approval (empty when it does not).
     pub approval_reasons: Vec<String>,
+    /// The reads that decided the plan: `METHOD route STATUS request-id` per call, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<String>,
 }
 
 impl Plan {
     /// True when a human must approve the plan before apply.
     pub fn needs_approval(&self) -> bool {
         !self.approval_reasons.is_empty() || self.items.iter().any(|i| i.needs_approval)
+    }
+
+    /// Marks the plan as requested by an agent with these overlay rules relaxed; the caller then evaluates the
+    /// policy again and seals it (the agent overlay only ever adds approvals).
+    pub fn requested_by_agent(&mut self, relaxed: Vec<Relaxation>) {
+        self.requester_kind = RequesterKind::Agent;
+        self.agent_relaxed = relaxed;
+    }
+
+    /// True when the agent-overlay rule applies to this plan (an agent asked and the rule was not relaxed).
+    pub fn agent_rule_applies(&self, rule: AgentRule) -> bool {
+        self.requester_kind == RequesterKind::Agent
+            && !self.agent_relaxed.iter().any(|r| r.rule == rule)
     }
 
     /// True when there is nothing to do.

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod agent;
+mod agent_overlay;
 mod apply;
 mod bad_input;
 mod customer;

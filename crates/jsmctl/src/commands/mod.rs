@@ -5,6 +5,7 @@ pub mod audit;
 pub mod changes;
 pub mod demo;
 pub mod emulator;
+pub mod mcp;
 pub mod plans;
 pub mod reads;
 pub mod write;
@@ -46,6 +47,7 @@ pub async fn dispatch(ctx: &Context, command: Command) -> CliResult {
         Command::Audit(AuditCmd::List { limit }) => audit::list(ctx, limit).await,
         Command::Audit(AuditCmd::Verify) => audit::verify(ctx).await,
         Command::Audit(AuditCmd::Export { out }) => audit::export(ctx, out.as_deref()).await,
+        Command::Mcp(args) => mcp::run(ctx, &args).await,
         Command::Emulator(_) | Command::Demo(_) => Err(CliError::usage(
             "emulator and demo run outside a site context",
         )),

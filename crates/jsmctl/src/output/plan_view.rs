@@ -32,6 +32,19 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         plan.requester,
         plan.created_at.format("%Y-%m-%d %H:%M:%S UTC")
     )));
+    if !plan.requester_kind.is_human() {
+        out.push(style.yellow(
+            "  requested by an AI agent through the MCP server: every deactivation, removal and seat grant needs \
+             a human approval (mcp.agent_requires_approval)",
+        ));
+        for r in &plan.agent_relaxed {
+            out.push(style.yellow(&format!(
+                "  relaxed by the MCP config: {} ({})",
+                r.rule.as_str(),
+                r.reason
+            )));
+        }
+    }
     out.push(String::new());
     let width = plan
         .items

@@ -16,6 +16,7 @@ mod contract;
 mod crash;
 mod demo;
 mod env_file;
+mod mcp;
 mod oauth_flags;
 
 fn jsmctl() -> Command {

@@ -69,9 +69,15 @@ impl Sandbox {
             .tempdir()
             .context("creating a temporary directory for jsmctl's state")?;
         let state = dir.path().join("state.db");
-        let full = Context::from_settings(settings(&running, &state, true), Format::Table);
+        let policy = dir.path().join("policy.toml");
+        std::fs::write(&policy, DEMO_POLICY).context("writing the demo's policy")?;
+        let with_policy = |scim| Settings {
+            policy: Some(policy.clone()),
+            ..settings(&running, &state, scim)
+        };
+        let full = Context::from_settings(with_policy(true), Format::Table);
         let engine = full.engine().await.context("opening the engine")?;
-        let bare = Context::from_settings(settings(&running, &state, false), Format::Table);
+        let bare = Context::from_settings(with_policy(false), Format::Table);
         let no_scim = Engine {
             client: bare.client().context("building a client without SCIM")?,
             caps: bare.settings.capabilities(),
@@ -175,6 +181,10 @@ fn scim_active(site: &Site, key: AccountKey) -> Option<bool> {
         .filter(|u| !u.deleted)
         .map(|u| u.active != Some(false))
 }
+
+/// The demo's policy: the safe defaults, plus a second person for every deactivation (a common choice for
+/// offboarding; by default only bulk deactivations beyond the deletion guard need one).
+const DEMO_POLICY: &str = "version = 1\n[approval]\ndeactivations = \"always\"\n";
 
 /// The settings `jsmctl emulator --env-file` would give, with the state in `state` and, unless `scim`, no SCIM.
 fn settings(running: &RunningEmulator, state: &Path, scim: bool) -> Settings {
