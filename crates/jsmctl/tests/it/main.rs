@@ -13,6 +13,7 @@ use std::process::{Child, Command, Stdio};
 use serde_json::json;
 
 mod contract;
+mod crash;
 mod demo;
 mod env_file;
 mod mcp;
