@@ -82,7 +82,7 @@ pub fn user(ctx: &Ctx, site: &Site, key: AccountKey, expand: Expand) -> User {
         email_address: account.visible_email().map(str::to_string),
         avatar_urls: avatar_urls(site, key),
         display_name: account.display_name.clone(),
-        active: account.active && account.site_access,
+        active: account.active && account.site_access && !account.suspended,
         time_zone: Some(account.time_zone().to_string()),
         locale: Some("en_US".to_string()),
         groups: Some(SimpleList {
@@ -109,7 +109,7 @@ pub fn user_details(ctx: &Ctx, site: &Site, key: AccountKey) -> UserDetails {
         email_address: account.visible_email().map(str::to_string),
         avatar_urls: avatar_urls(site, key),
         display_name: account.display_name.clone(),
-        active: account.active,
+        active: account.active && !account.suspended,
         time_zone: Some(account.time_zone().to_string()),
     }
 }
