@@ -27,6 +27,12 @@ pub struct Policy {
     /// How apply runs.
     #[serde(default)]
     pub apply: ApplyPolicy,
+    /// Seat reports and reclaims.
+    #[serde(default)]
+    pub seats: crate::seats::SeatsPolicy,
+    /// Credential checks.
+    #[serde(default)]
+    pub credentials: crate::credentials::CredentialsPolicy,
 }
 
 /// When a deactivation needs approval.
@@ -135,6 +141,8 @@ impl Default for Policy {
             deletion_guard: DeletionGuard::default(),
             offboard: OffboardPolicy::default(),
             apply: ApplyPolicy::default(),
+            seats: crate::seats::SeatsPolicy::default(),
+            credentials: crate::credentials::CredentialsPolicy::default(),
         }
     }
 }
@@ -159,6 +167,16 @@ impl Policy {
             return Err(Error::BadConfig {
                 path: path.to_string(),
                 detail: "apply.concurrency and apply.max_attempts must be at least 1".into(),
+            });
+        }
+        if let Some(detail) = policy
+            .seats
+            .problem()
+            .or_else(|| policy.credentials.problem())
+        {
+            return Err(Error::BadConfig {
+                path: path.to_string(),
+                detail,
             });
         }
         Ok(policy)
@@ -218,6 +236,7 @@ fn removed_accounts(plan: &Plan) -> usize {
             Action::RemoveFromDesk { account_id, .. }
             | Action::RemoveFromOrganization { account_id, .. }
             | Action::RemoveFromGroup { account_id, .. }
+            | Action::SuspendAccess { account_id, .. }
             | Action::Deactivate { account_id, .. } => Some(account_id.as_str()),
             Action::ScimRemoveFromGroup { scim_id, .. } => Some(scim_id.as_str()),
             _ => None,
