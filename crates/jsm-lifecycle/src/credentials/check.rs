@@ -454,9 +454,11 @@ async fn one(
     }
     let expiry = expiries.into_iter().min_by_key(|(at, _)| *at);
 
+    let expired = expiry.as_ref().is_some_and(|(at, _)| *at <= ctx.now);
     let mut verified = None;
     if let Some(targets) = verify
         && dead.is_none()
+        && !expired
     {
         match verify_one(ctx, &meta, kind, targets).await {
             Ok(Some(true)) => {
@@ -475,29 +477,30 @@ async fn one(
     let days_left = expiry
         .as_ref()
         .map(|(at, _)| at.signed_duration_since(ctx.now).num_days());
-    let (state, headline) = if let Some((state, why)) = dead {
+    let source = expiry
+        .as_ref()
+        .map(|(_, s)| format!(" ({s})"))
+        .unwrap_or_default();
+    let (state, mut detail) = if let Some((state, why)) = dead {
         (state, why)
     } else {
         match &expiry {
-            Some((at, _)) if *at <= ctx.now => {
-                (State::Expired, format!("expired on {}", at.date_naive()))
-            }
+            Some((at, _)) if *at <= ctx.now => (
+                State::Expired,
+                format!("expired on {}{source}", at.date_naive()),
+            ),
             Some((at, _)) if *at - ctx.now <= Duration::days(i64::from(warn_days)) => (
                 State::Expiring,
                 format!(
-                    "expiring in {} day(s), on {}",
+                    "expiring in {} day(s), on {}{source}",
                     at.signed_duration_since(ctx.now).num_days(),
                     at.date_naive()
                 ),
             ),
-            Some((at, _)) => (State::Ok, format!("expires on {}", at.date_naive())),
+            Some((at, _)) => (State::Ok, format!("expires on {}{source}", at.date_naive())),
             None => (State::Ok, "no expiry known".into()),
         }
     };
-    let mut detail = headline;
-    if let Some((_, source)) = &expiry {
-        detail.push_str(&format!(" ({source})"));
-    }
     for d in details {
         detail.push_str("; ");
         detail.push_str(&d);

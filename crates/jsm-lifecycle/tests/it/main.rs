@@ -6,7 +6,9 @@
 mod agent;
 mod apply;
 mod bad_input;
+mod credentials;
 mod customer;
 mod offboard;
+mod seats;
 mod secrets;
 mod support;
