@@ -501,6 +501,9 @@ async fn one(
             None => (State::Ok, "no expiry known".into()),
         }
     };
+    if verified == Some(true) {
+        detail.push_str("; verified now");
+    }
     for d in details {
         detail.push_str("; ");
         detail.push_str(&d);

@@ -175,7 +175,7 @@ impl Engine {
                 a.billable
                     && !a.reclaimable
                     && a.paths.iter().any(|p| p.kind == PathKind::AdminGroup)
-                    && a.reason.starts_with("holds the seat through admin group")
+                    && a.reason.contains("holds the seat through admin group")
             })
             .count();
         if admins > 0 {

@@ -260,13 +260,6 @@ fn judge(
                 .into()
         });
     }
-    if let Some(g) = paths.iter().find(|p| p.kind == PathKind::AdminGroup) {
-        return no(format!(
-            "holds the seat through admin group {}: jsmctl does not remove admins; remove the group from the \
-             product's access in Atlassian Administration (admin rights stay)",
-            g.group.as_deref().unwrap_or_default()
-        ));
-    }
     let idle = match (last_active, never, added, inactive) {
         (Some(_), _, _, Some(d)) if d < n => {
             return no(format!("active {d} day(s) ago (threshold {n})"));
@@ -289,6 +282,13 @@ fn judge(
         }
         _ => return no("no activity date for this product".into()),
     };
+    if let Some(g) = paths.iter().find(|p| p.kind == PathKind::AdminGroup) {
+        return no(format!(
+            "{idle}, but it holds the seat through admin group {}: jsmctl does not remove admins; remove the \
+             group from the product's access in Atlassian Administration (admin rights stay)",
+            g.group.as_deref().unwrap_or_default()
+        ));
+    }
     let (action, frees) = reclaim_action(paths, inputs.policy.suspend && can_suspend);
     let how = match action {
         ReclaimAction::RemoveGroups => "reclaim removes every granting group".to_string(),

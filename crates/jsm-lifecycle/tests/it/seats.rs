@@ -449,7 +449,13 @@ async fn the_report_explains_every_seat_of_the_seed() {
     let reason = |email: &str| by_email(&report, email, JSM).unwrap().reason.clone();
     assert!(reason("svc.backup@acme.example").contains("allowlist"));
     assert!(reason("oncall@acme.example").contains("allowlist"));
-    assert!(reason("admin.idle@acme.example").contains("admin group site-admins"));
+    assert!(reason("admin.idle@acme.example").contains(
+        "inactive 149 days (threshold 90), but it holds the seat through admin group site-admins"
+    ));
+    assert!(
+        reason(ADMIN_EMAIL).contains("never used"),
+        "an active admin is judged by its activity first"
+    );
     assert!(reason("invite.new@acme.example").contains("never used, added 45 day(s) ago"));
     assert!(reason("invite.stale@acme.example").contains("never used, added 200 days ago"));
     assert!(
