@@ -282,7 +282,10 @@ async fn owner_state(
         None => match client.users().find_by_email(owner).await {
             Ok(Some(u)) => (u.account_id, None),
             Ok(None) => return Ok(Err(format!("its owner {owner} has no account on the site"))),
-            Err(jsm_client::Error::EmailHidden { .. }) => return Ok(Ok(None)),
+            // The site's own credential no longer works, or the email is hidden: the owner is unknown.
+            Err(jsm_client::Error::EmailHidden { .. } | jsm_client::Error::Auth { .. }) => {
+                return Ok(Ok(None));
+            }
             Err(e) => return Err(e.into()),
         },
     };
@@ -300,6 +303,7 @@ async fn owner_state(
         ))),
         Ok(_) => Ok(Ok(Some(id))),
         Err(e) if e.is_not_found() => Ok(Err(format!("its owner {owner} no longer exists"))),
+        Err(jsm_client::Error::Auth { .. }) => Ok(Ok(Some(id))),
         Err(e) => Err(e.into()),
     }
 }
@@ -392,11 +396,20 @@ async fn one(
                 if let Some(at) = t.last_active_at.as_deref().and_then(parse_time) {
                     meta.last_used_at = Some(at);
                 }
-                if let Some(status) = t.status.as_deref()
-                    && status.eq_ignore_ascii_case("revoked")
-                    && dead.is_none()
-                {
-                    dead = Some((State::Rejected, "revoked in Atlassian".into()));
+                match t.status.as_deref() {
+                    Some(s) if s.eq_ignore_ascii_case("revoked") && dead.is_none() => {
+                        dead = Some((State::Rejected, "revoked in Atlassian".into()));
+                    }
+                    Some(s) if s.eq_ignore_ascii_case("expired") && dead.is_none() => {
+                        dead = Some((
+                            State::Expired,
+                            format!(
+                                "expired: Atlassian's token listing says so (expiresAt {})",
+                                t.expires_at.as_deref().unwrap_or("unknown")
+                            ),
+                        ));
+                    }
+                    _ => {}
                 }
                 details.push(format!("matched Atlassian token {:?}", t.label));
             }
