@@ -239,15 +239,8 @@ async fn read_admin_details(
     let wanted = candidates(facts, admin, scope);
     let n = scope.concurrency.max(1);
     let dir = directory.as_str();
-    admin.roles = stream::iter(wanted.iter().cloned())
-        .map(|id| async move {
-            let roles = client.admin().role_assignments(dir, &id).await?;
-            Ok::<_, crate::Error>((id, roles))
-        })
-        .buffer_unordered(n)
-        .try_collect()
-        .await?;
     let groups_of = facts.groups_by_account();
+    // Accounts that never used a product they hold: their date added is the only clock an invite has.
     let never: Vec<String> = wanted
         .iter()
         .filter(|id| {
@@ -262,14 +255,24 @@ async fn read_admin_details(
         })
         .cloned()
         .collect();
-    admin.dates = stream::iter(never)
+    // Two endpoints, two rate-limit buckets: read them side by side.
+    let roles = stream::iter(wanted.iter().cloned())
+        .map(|id| async move {
+            let roles = client.admin().role_assignments(dir, &id).await?;
+            Ok::<_, crate::Error>((id, roles))
+        })
+        .buffer_unordered(n)
+        .try_collect::<HashMap<_, _>>();
+    let dates = stream::iter(never)
         .map(|id| async move {
             let dates = client.admin().last_active_dates(&id).await?;
             Ok::<_, crate::Error>((id, dates))
         })
         .buffer_unordered(n)
-        .try_collect()
-        .await?;
+        .try_collect::<HashMap<_, _>>();
+    let (roles, dates) = futures::try_join!(roles, dates)?;
+    admin.roles = roles;
+    admin.dates = dates;
     Ok(())
 }
 
