@@ -24,10 +24,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use jsm_client::{Client, Metrics};
+use jsm_emulator::Emulator;
 use jsm_emulator::limits::LimitConfig;
 use jsm_emulator::seed::{self, Admin, Seed};
 use jsm_emulator::site::{AccountKey, DirectoryGroup, NewAccount, Site};
-use jsm_emulator::Emulator;
 use jsm_lifecycle::seats::SeatQuery;
 use jsm_lifecycle::{Capabilities, Engine, Policy};
 use jsm_proto::jira::AccountType;
@@ -69,8 +69,10 @@ fn seed_site(now: i64) -> Seeded {
     site.reserve_accounts(ACCOUNTS);
     if let Some(p) = site.products.iter_mut().find(|p| p.key == JSM) {
         p.seats = Some(2_500);
-        p.groups
-            .extend(["jira-servicedesk-users".to_string(), "jsm-idp-agents".into()]);
+        p.groups.extend([
+            "jira-servicedesk-users".to_string(),
+            "jsm-idp-agents".into(),
+        ]);
     }
     let mut n = 0usize;
     let mut add = |site: &mut Site, kind: AccountType, added: i64| {
@@ -80,7 +82,7 @@ fn seed_site(now: i64) -> Seeded {
                 account_type: kind,
                 email: format!("person{n}@bench.example"),
                 display_name: format!("Person {n}"),
-                email_hidden: n % 17 == 0,
+                email_hidden: n.is_multiple_of(17),
             },
             added,
         )
@@ -101,12 +103,20 @@ fn seed_site(now: i64) -> Seeded {
             // An invite never accepted: added some time ago, never active.
             site.account_mut(k).created = now - (i as i64 % 200) * DAY;
         } else {
-            let days = if i % 4 == 0 { 100 + (i as i64 % 200) } else { i as i64 % 30 + 1 };
+            let days = if i % 4 == 0 {
+                100 + (i as i64 % 200)
+            } else {
+                i as i64 % 30 + 1
+            };
             site.directory.record(k, JSM, now - days * DAY);
         }
     }
     for i in 0..50 {
-        let kind = if i < 10 { AccountType::App } else { AccountType::Atlassian };
+        let kind = if i < 10 {
+            AccountType::App
+        } else {
+            AccountType::Atlassian
+        };
         let k = add(&mut site, kind, now - 500 * DAY);
         join(&mut site, "jira-servicemanagement-users", k);
         match i {
@@ -215,7 +225,10 @@ async fn main() {
     let m = metrics.snapshot();
 
     let jsm = &report.products[0];
-    assert_eq!(jsm.billable, jsm_seats, "the report explains every billed seat");
+    assert_eq!(
+        jsm.billable, jsm_seats,
+        "the report explains every billed seat"
+    );
     assert_eq!(jsm.billable as usize, seeded.holders);
 
     let member_pages: usize = seeded
@@ -226,15 +239,23 @@ async fn main() {
     let admin_pages = seeded.managed.div_ceil(PAGE);
     let minimum = 1 + member_pages + 1 + admin_pages + 1 + seeded.holders + seeded.never;
     // Phases that depend on each other add up; endpoints inside a phase run side by side.
-    let phase2 = limit_seconds(admin_pages)
-        .max(seeded.group_sizes.iter().map(|(_, n)| limit_seconds(n.div_ceil(PAGE))).fold(0.0, f64::max));
+    let phase2 = limit_seconds(admin_pages).max(
+        seeded
+            .group_sizes
+            .iter()
+            .map(|(_, n)| limit_seconds(n.div_ceil(PAGE)))
+            .fold(0.0, f64::max),
+    );
     let phase3 = limit_seconds(seeded.holders).max(limit_seconds(seeded.never));
     let allowed = phase2 + phase3;
     let call_eff = minimum as f64 / m.sent.max(1) as f64;
     let time_eff = allowed / wall;
     let naive = 2 * seeded.managed;
 
-    println!("seat report: {ACCOUNTS} accounts, {} JSM seat holders, default rate limits (GET {RATE}/s per endpoint)", seeded.holders);
+    println!(
+        "seat report: {ACCOUNTS} accounts, {} JSM seat holders, default rate limits (GET {RATE}/s per endpoint)",
+        seeded.holders
+    );
     println!("  seeded in {:.2} s", seeding.as_secs_f64());
     println!(
         "  granting groups: {}",
@@ -250,7 +271,11 @@ async fn main() {
          {} role assignments, {} last-active dates, 3 single reads) -> efficiency {call_eff:.3}",
         m.sent, seeded.holders, seeded.never
     );
-    println!("  429s: {} ({:.2}%)", m.throttled, m.throttled as f64 / m.sent.max(1) as f64 * 100.0);
+    println!(
+        "  429s: {} ({:.2}%)",
+        m.throttled,
+        m.throttled as f64 / m.sent.max(1) as f64 * 100.0
+    );
     println!(
         "  wall: {wall:.2} s; the limits allow {allowed:.2} s at best -> efficiency {time_eff:.3}"
     );

@@ -120,3 +120,30 @@ impl SeatsPolicy {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::Policy;
+
+    #[test]
+    fn the_seats_and_credentials_sections_parse_and_bad_values_name_the_key() {
+        let p = Policy::from_toml(
+            "version = 1\n[seats]\ninactive_days = 60\nallowlist = [\"svc@x.example\"]\nbilling = \"annual\"\n\
+             price_per_seat = 23.6\ncycle_day = 5\n[credentials]\nwarn_days = 14\n",
+            "policy.toml",
+        )
+        .unwrap();
+        assert_eq!(p.seats.inactive_days, 60);
+        assert_eq!(p.seats.billing, super::Billing::Annual);
+        assert!(p.seats.allowlisted("id", Some("SVC@x.example"), &[]));
+        assert_eq!(p.credentials.warn_days, 14);
+        let err = Policy::from_toml("version = 1\n[seats]\ncycle_day = 40\n", "policy.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("seats.cycle_day = 40"), "{err}");
+        let err = Policy::from_toml("version = 1\n[seats]\nprice = 3\n", "policy.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("price"), "{err}");
+    }
+}

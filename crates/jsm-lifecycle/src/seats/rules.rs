@@ -577,3 +577,43 @@ impl ProductTotals {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn group(name: &str, scim: bool) -> SeatPath {
+        SeatPath {
+            kind: PathKind::Group,
+            group: Some(name.into()),
+            scim_managed: scim,
+        }
+    }
+
+    #[test]
+    fn groups_are_removed_else_the_account_is_suspended_else_a_person_acts() {
+        let direct = SeatPath {
+            kind: PathKind::Direct,
+            group: None,
+            scim_managed: false,
+        };
+        assert_eq!(
+            reclaim_action(&[group("a", false), group("b", false)], true),
+            (ReclaimAction::RemoveGroups, true)
+        );
+        assert_eq!(
+            reclaim_action(&[group("a", false), group("idp", true)], true),
+            (ReclaimAction::Suspend, true)
+        );
+        assert_eq!(
+            reclaim_action(&[group("a", false), direct.clone()], false),
+            (ReclaimAction::Manual, false),
+            "without suspension a path left keeps the seat: not freed"
+        );
+        assert_eq!(
+            blocking(&[group("idp", true), direct]),
+            "SCIM-synced group idp (change it at the identity provider), a direct role grant"
+        );
+        assert!(is_admin_group("Site-Admins") && !is_admin_group("jira-administrators"));
+    }
+}
