@@ -3,7 +3,7 @@
 //! made against the minimum it needs (counted from the seed, not from the engine), 429s, wall time against the
 //! least time those rate limits allow, and both ratios; then what a per-account report would need.
 //!
-//! The minimum: one application-roles read; every member page (50 a page) of each group that grants JSM; one
+//! The minimum: the site's clock (`serverInfo`, which inactivity is judged on); one application-roles read; every member page (50 a page) of each group that grants JSM; one
 //! SCIM groups listing (which granting groups the IdP syncs); every page (50) of the organization's managed
 //! accounts (per-product last-active dates, Guard billing); one directories read; one role-assignments read per
 //! account that may hold a seat (the only API that shows direct grants, the Trusted role and suspension); one
@@ -237,7 +237,7 @@ async fn main() {
         .map(|(_, n)| n.div_ceil(PAGE))
         .sum();
     let admin_pages = seeded.managed.div_ceil(PAGE);
-    let minimum = 1 + member_pages + 1 + admin_pages + 1 + seeded.holders + seeded.never;
+    let minimum = 1 + 1 + member_pages + 1 + admin_pages + 1 + seeded.holders + seeded.never;
     // Phases that depend on each other add up; endpoints inside a phase run side by side.
     let phase2 = limit_seconds(admin_pages).max(
         seeded
@@ -268,7 +268,7 @@ async fn main() {
     );
     println!(
         "  calls: {} used, {minimum} minimum ({member_pages} member pages, {admin_pages} managed-account pages, \
-         {} role assignments, {} last-active dates, 3 single reads) -> efficiency {call_eff:.3}",
+         {} role assignments, {} last-active dates, 4 single reads) -> efficiency {call_eff:.3}",
         m.sent, seeded.holders, seeded.never
     );
     println!(

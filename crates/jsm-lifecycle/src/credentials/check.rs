@@ -176,7 +176,7 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Atlassian's clock (`serverInfo.serverTime`), or `None` when it cannot be read.
-async fn server_time(client: &Client) -> Option<DateTime<Utc>> {
+pub(crate) async fn server_time(client: &Client) -> Option<DateTime<Utc>> {
     let info: jsm_proto::jira::ServerInfo = client
         .get("/rest/api/3/serverInfo", &[] as &[(&str, &str)])
         .await

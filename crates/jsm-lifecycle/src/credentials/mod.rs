@@ -10,6 +10,7 @@ mod oauth;
 pub mod policy;
 pub mod secret;
 
+pub(crate) use check::server_time;
 pub use check::{CheckOptions, CheckReport, CredentialCheck, Severity, State, Targets, check};
 pub use facts::CredentialFacts;
 pub use oauth::{OAuthFile, StoreTokenStore};

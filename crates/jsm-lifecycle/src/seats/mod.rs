@@ -95,6 +95,10 @@ impl Engine {
             user_management: policy.user_management,
             allowlist_groups: &policy.allowlist_groups,
         };
+        // Atlassian's clock judges inactivity, as the dates it reports are on it (one read).
+        let now = crate::credentials::server_time(&self.client)
+            .await
+            .unwrap_or_else(|| self.client.clock().now());
         let facts = observe::gather(&self.client, self.caps, &scope).await?;
         if let Some(p) = products
             && facts.roles.is_empty()
@@ -108,7 +112,7 @@ impl Engine {
             policy: &policy,
             inactive_days: policy.inactive_days,
             group: query.group.as_deref(),
-            now: self.client.clock().now(),
+            now,
             site: &self.site,
             admin: self.caps.admin,
             scim: self.caps.scim,

@@ -215,6 +215,12 @@ async fn the_report_in_json_and_csv_and_a_reclaim_applied_with_yes() {
     let after = json(&w.run(&["seats", "--output", "json"]));
     assert_eq!(after["products"][0]["billable"], 10);
     assert_eq!(after["products"][0]["reclaimable"], 0);
+
+    // Inactivity is judged on Atlassian's clock: 100 days on, the nine agents are idle too (the admin stays:
+    // admin group).
+    w.advance(100);
+    let later = json(&w.run(&["seats", "--output", "json"]));
+    assert_eq!(later["products"][0]["reclaimable"], 9, "{}", later["accounts"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
