@@ -220,7 +220,11 @@ async fn the_report_in_json_and_csv_and_a_reclaim_applied_with_yes() {
     // admin group).
     w.advance(100);
     let later = json(&w.run(&["seats", "--output", "json"]));
-    assert_eq!(later["products"][0]["reclaimable"], 9, "{}", later["accounts"]);
+    assert_eq!(
+        later["products"][0]["reclaimable"], 9,
+        "{}",
+        later["accounts"]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
