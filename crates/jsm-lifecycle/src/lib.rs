@@ -7,12 +7,14 @@
 pub mod apply;
 pub mod approval;
 pub mod audit;
+pub mod credentials;
 pub mod engine;
 pub mod error;
 pub mod observe;
 pub mod ops;
 pub mod plan;
 pub mod policy;
+pub mod seats;
 
 pub use apply::{ApplyReport, ItemReport, Outcome, Progress, Quiet, RequestIds};
 pub use engine::Engine;

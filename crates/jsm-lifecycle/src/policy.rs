@@ -32,6 +32,12 @@ pub struct Policy {
     /// How apply runs.
     #[serde(default)]
     pub apply: ApplyPolicy,
+    /// Seat reports and reclaims.
+    #[serde(default)]
+    pub seats: crate::seats::SeatsPolicy,
+    /// Credential checks.
+    #[serde(default)]
+    pub credentials: crate::credentials::CredentialsPolicy,
 }
 
 /// When a deactivation needs approval.
@@ -140,6 +146,8 @@ impl Default for Policy {
             deletion_guard: DeletionGuard::default(),
             offboard: OffboardPolicy::default(),
             apply: ApplyPolicy::default(),
+            seats: crate::seats::SeatsPolicy::default(),
+            credentials: crate::credentials::CredentialsPolicy::default(),
         }
     }
 }
@@ -164,6 +172,16 @@ impl Policy {
             return Err(Error::BadConfig {
                 path: path.to_string(),
                 detail: "apply.concurrency and apply.max_attempts must be at least 1".into(),
+            });
+        }
+        if let Some(detail) = policy
+            .seats
+            .problem()
+            .or_else(|| policy.credentials.problem())
+        {
+            return Err(Error::BadConfig {
+                path: path.to_string(),
+                detail,
             });
         }
         Ok(policy)
@@ -232,6 +250,7 @@ fn removed_accounts(plan: &Plan) -> usize {
             Action::RemoveFromDesk { account_id, .. }
             | Action::RemoveFromOrganization { account_id, .. }
             | Action::RemoveFromGroup { account_id, .. }
+            | Action::SuspendAccess { account_id, .. }
             | Action::Deactivate { account_id, .. }
             | Action::Manual {
                 verify: ManualCheck::Inactive { account_id },

@@ -29,6 +29,28 @@ pub enum Format {
     Json,
 }
 
+/// `--output`: every command prints a table or JSON; `seats` also CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Output {
+    /// Aligned text for people.
+    #[default]
+    Table,
+    /// Stable JSON for scripts.
+    Json,
+    /// Comma-separated values, one row per account and product (`seats` only).
+    Csv,
+}
+
+impl Output {
+    /// The table-or-JSON format the other commands use (CSV falls back to the table).
+    pub fn format(self) -> Format {
+        match self {
+            Output::Json => Format::Json,
+            Output::Table | Output::Csv => Format::Table,
+        }
+    }
+}
+
 /// Connection, state and output options (flags beat the environment, which beats the config file).
 #[derive(Debug, Clone, Default, Args)]
 pub struct Global {
@@ -86,9 +108,9 @@ pub struct Global {
     /// Who you are, recorded as requester, approver and in the audit log (default $USER).
     #[arg(long, global = true, env = "JSMCTL_ACTOR")]
     pub actor: Option<String>,
-    /// Output format.
-    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
-    pub output: Format,
+    /// Output format (`csv` for `seats` only).
+    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
 }
 
 /// What to do.
@@ -123,6 +145,11 @@ pub enum Command {
     /// The hash-chained audit log.
     #[command(subcommand)]
     Audit(AuditCmd),
+    /// Billable seats per product, every path that grants each, what is unused and what reclaiming saves.
+    Seats(SeatsArgs),
+    /// Credentials integrations use: register them, list them, and check they will not expire unnoticed.
+    #[command(subcommand)]
+    Credentials(CredentialsCmd),
     /// Run the local Atlassian emulator (Jira v3, JSM, SCIM, admin API, OAuth, webhooks) until SIGINT or SIGTERM.
     Emulator(Box<commands::emulator::Args>),
     /// The main job, offline: provision, offboard and restore against an embedded emulator.
@@ -321,4 +348,129 @@ pub enum AuditCmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+/// `seats [reclaim]`
+#[derive(Debug, Args)]
+pub struct SeatsArgs {
+    /// `reclaim`; the report without it.
+    #[command(subcommand)]
+    pub command: Option<SeatsCmd>,
+    /// What to report on.
+    #[command(flatten)]
+    pub report: SeatsReportArgs,
+}
+
+/// Options of the seat report.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SeatsReportArgs {
+    /// Product key (`jira-servicedesk`, `jira-software`; repeatable); every product the site reports by default.
+    #[arg(long = "product")]
+    pub products: Vec<String>,
+    /// Days without activity after which a seat is reclaimable (default: the policy's, 90).
+    #[arg(long)]
+    pub inactive_days: Option<u32>,
+    /// Only accounts holding a seat through this group.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Price of one seat per month, for the saving (default: the policy's).
+    #[arg(long)]
+    pub price_per_seat: Option<f64>,
+    /// Day of the month the monthly billing cycle starts, for when the saving lands.
+    #[arg(long)]
+    pub cycle_day: Option<u32>,
+}
+
+/// `seats …`
+#[derive(Debug, Subcommand)]
+pub enum SeatsCmd {
+    /// Plan the reclaim of unused seats (remove granting groups, or suspend on the site), then apply it.
+    Reclaim(SeatsReclaimArgs),
+}
+
+/// `seats reclaim`
+#[derive(Debug, Args)]
+pub struct SeatsReclaimArgs {
+    /// Product key (repeatable; default jira-servicedesk).
+    #[arg(long = "product")]
+    pub products: Vec<String>,
+    /// Days without activity after which a seat is reclaimed (default: the policy's, 90).
+    #[arg(long)]
+    pub inactive_days: Option<u32>,
+    /// Price of one seat per month, for the saving.
+    #[arg(long)]
+    pub price_per_seat: Option<f64>,
+    /// Day of the month the monthly billing cycle starts, for when the saving lands.
+    #[arg(long)]
+    pub cycle_day: Option<u32>,
+    /// How to confirm and where to save.
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// Kinds of credentials, as `--kind` takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CredentialKind {
+    /// An Atlassian API token (give --owner EMAIL).
+    ApiToken,
+    /// A SCIM directory API key.
+    ScimKey,
+    /// An organization admin API key.
+    AdminKey,
+    /// An OAuth 2.0 grant (give --secret-file with the token file).
+    Oauth,
+    /// An LDAP bind account.
+    Ldap,
+}
+
+/// `credentials …`
+#[derive(Debug, Subcommand)]
+pub enum CredentialsCmd {
+    /// Register a credential: metadata in the store, the secret left in the environment or a 0600 file.
+    Add(CredentialAdd),
+    /// Every registered credential.
+    List,
+    /// Forget a credential (its secret is left where it is).
+    Remove {
+        /// Its name.
+        name: String,
+    },
+    /// One line per credential with its state; exit 0 all fine, 1 something expires within the window, 2
+    /// something is already dead.
+    Check {
+        /// Warn this many days before expiry (default: the policy's, 30).
+        #[arg(long)]
+        warn_days: Option<u32>,
+        /// Make one cheap authenticated call per credential.
+        #[arg(long)]
+        verify: bool,
+    },
+}
+
+/// `credentials add`
+#[derive(Debug, Args)]
+pub struct CredentialAdd {
+    /// What it is.
+    #[arg(long, value_enum)]
+    pub kind: CredentialKind,
+    /// The name jsmctl knows it by.
+    #[arg(long)]
+    pub name: String,
+    /// The owning account's email (API tokens, OAuth) or the team responsible.
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// When it expires (YYYY-MM-DD), when known.
+    #[arg(long, value_parser = parse_date)]
+    pub expires: Option<chrono::NaiveDate>,
+    /// The environment variable that holds the secret.
+    #[arg(long, conflicts_with = "secret_file")]
+    pub secret_env: Option<String>,
+    /// The file that holds the secret (mode 0600 or narrower).
+    #[arg(long)]
+    pub secret_file: Option<PathBuf>,
+}
+
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|e| format!("{s:?} is not a date as YYYY-MM-DD: {e}"))
 }

@@ -9,7 +9,7 @@ use jsm_lifecycle::{Capabilities, Engine, Policy};
 use jsm_store::Store;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::cli::{Format, Global};
+use crate::cli::{Format, Global, Output};
 use crate::config::{self, Profile};
 use crate::error::{CliError, CliResult};
 
@@ -86,6 +86,8 @@ pub struct Context {
     pub settings: Settings,
     /// Output format.
     pub format: Format,
+    /// `--output` as given (`csv` only for `seats`).
+    pub output: Output,
     metrics: Arc<Metrics>,
 }
 
@@ -96,7 +98,8 @@ impl Context {
         let profile = file.profile(global.profile.as_deref())?;
         Ok(Self {
             settings: Settings::resolve(global, profile),
-            format: global.output,
+            format: global.output.format(),
+            output: global.output,
             metrics: Arc::new(Metrics::default()),
         })
     }
@@ -106,6 +109,10 @@ impl Context {
         Self {
             settings,
             format,
+            output: match format {
+                Format::Table => Output::Table,
+                Format::Json => Output::Json,
+            },
             metrics: Arc::new(Metrics::default()),
         }
     }

@@ -92,6 +92,23 @@ pub async fn already(client: &Client, action: &Action, account: Option<&str>) ->
                 Ok(Check::Ready)
             }
         }
+        Action::SuspendAccess {
+            account_id,
+            directory_id,
+        } => {
+            let roles = client
+                .admin()
+                .role_assignments(directory_id, account_id)
+                .await?;
+            if roles
+                .iter()
+                .any(|r| r.user_directory_status.as_deref() == Some("suspended"))
+            {
+                done(json!({ "account_id": account_id }))
+            } else {
+                Ok(Check::Ready)
+            }
+        }
         Action::Manual { verify, .. } => {
             if manual_done(client, verify).await? {
                 done(json!({}))
@@ -117,6 +134,10 @@ pub async fn manual_done(client: &Client, verify: &ManualCheck) -> Result<bool> 
             Ok(have.iter().any(|g| groups.contains(&g.name)))
         }
         ManualCheck::Inactive { account_id } => Ok(!client.users().get(account_id).await?.active),
+        ManualCheck::SeatFreed {
+            account_id,
+            product,
+        } => crate::seats::seat_is_free(client, account_id, product).await,
     }
 }
 

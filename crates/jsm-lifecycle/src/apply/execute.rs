@@ -127,6 +127,13 @@ pub async fn send(client: &Client, action: &Action, account: Option<&str>) -> Re
             };
             change(c, json!({ "account_id": a.account_id }))
         }
+        Action::SuspendAccess {
+            account_id,
+            directory_id,
+        } => change(
+            client.admin().suspend_in_directory(directory_id, account_id).await?,
+            json!({ "account_id": account_id }),
+        ),
         Action::Manual { verify, .. } => {
             let done = manual_done(client, verify).await?;
             Sent {

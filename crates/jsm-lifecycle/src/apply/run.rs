@@ -436,6 +436,7 @@ impl<'p> Runner<'p> {
             | Action::RemoveFromOrganization { account_id, .. }
             | Action::RemoveFromGroup { account_id, .. }
             | Action::Deactivate { account_id, .. }
+            | Action::SuspendAccess { account_id, .. }
             | Action::Reactivate { account_id, .. } => return Some(account_id.clone()),
             _ => return None,
         };

@@ -24,6 +24,8 @@ pub enum PlanKind {
     Customers,
     /// Any mix of items, e.g. a reconcile or a plan file built by a program.
     Batch,
+    /// Take back billable seats that are not used (`jsmctl seats reclaim`).
+    SeatReclaim,
 }
 
 impl PlanKind {
@@ -37,6 +39,7 @@ impl PlanKind {
             PlanKind::Groups => "groups",
             PlanKind::Customers => "customers",
             PlanKind::Batch => "batch",
+            PlanKind::SeatReclaim => "seat_reclaim",
         }
     }
 }
@@ -175,6 +178,14 @@ pub enum Action {
         /// The SCIM user id, when `via` is SCIM.
         scim_id: Option<String>,
     },
+    /// Suspend the account's access in a directory (the site's users): no seat billed, roles and groups kept,
+    /// reversible with a restore.
+    SuspendAccess {
+        /// Who.
+        account_id: String,
+        /// The directory (v2 admin API).
+        directory_id: String,
+    },
     /// A step only a person can take; apply reports it pending until `verify` holds.
     Manual {
         /// What to do, for a person.
@@ -200,6 +211,15 @@ pub enum ManualCheck {
         /// Who.
         account_id: String,
     },
+    /// The account holds no billed seat of the product: inactive or suspended, in no group that grants it,
+    /// and (with the admin API) no direct or inferred role on it. Also what a reclaim re-checks after apply,
+    /// since SCIM can re-add a membership.
+    SeatFreed {
+        /// Who.
+        account_id: String,
+        /// Product key (`jira-servicedesk`).
+        product: String,
+    },
 }
 
 impl Action {
@@ -218,6 +238,7 @@ impl Action {
             Action::ScimRemoveFromGroup { .. } => "scim_remove_from_group",
             Action::Deactivate { .. } => "deactivate",
             Action::Reactivate { .. } => "reactivate",
+            Action::SuspendAccess { .. } => "suspend_access",
             Action::Manual { .. } => "manual",
         }
     }
@@ -230,6 +251,7 @@ impl Action {
             | Action::RemoveFromOrganization { .. }
             | Action::RemoveFromGroup { .. }
             | Action::ScimRemoveFromGroup { .. }
+            | Action::SuspendAccess { .. }
             | Action::Deactivate { .. } => Sign::Remove,
             _ => Sign::Change,
         }
@@ -274,6 +296,9 @@ impl Action {
                 Deactivation::Scim => "PATCH /scim/directory/{id}/Users/{id}",
                 Deactivation::AdminSuspend => "POST /admin/v1/orgs/{id}/directory/users/{id}/*",
             },
+            Action::SuspendAccess { .. } => {
+                "POST /admin/v2/orgs/{id}/directories/{id}/users/{id}/suspend"
+            }
             Action::Manual { .. } => "manual",
         }
     }

@@ -40,7 +40,16 @@ impl World {
 
     /// The demo site with these surfaces, policy and store.
     pub async fn new(surfaces: Surfaces, policy: Policy, backend: Backend) -> Self {
-        let emu = TestEmulator::start().await;
+        Self::on(TestEmulator::start().await, surfaces, policy, backend).await
+    }
+
+    /// An engine on this emulator (a dedicated seed), with these surfaces, policy and store.
+    pub async fn on(
+        emu: TestEmulator,
+        surfaces: Surfaces,
+        policy: Policy,
+        backend: Backend,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (store, pg_schema) = match backend {
             Backend::Sqlite => {

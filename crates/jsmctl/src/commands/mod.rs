@@ -3,11 +3,13 @@
 pub mod approvals;
 pub mod audit;
 pub mod changes;
+pub mod credentials;
 pub mod demo;
 pub mod emulator;
 pub mod mcp;
 pub mod plans;
 pub mod reads;
+pub mod seats;
 pub mod write;
 
 use crate::cli::{ApprovalsCmd, AuditCmd, Command, CustomersCmd, GroupsCmd, PlanCmd, UsersCmd};
@@ -16,7 +18,16 @@ use crate::error::{CliError, CliResult};
 
 /// Runs a command that works on a site (every command but `emulator` and `demo`).
 pub async fn dispatch(ctx: &Context, command: Command) -> CliResult {
+    if ctx.output == crate::cli::Output::Csv
+        && !matches!(&command, Command::Seats(a) if a.command.is_none())
+    {
+        return Err(CliError::usage(
+            "--output csv is for the seat report (jsmctl seats); use table or json here",
+        ));
+    }
     match command {
+        Command::Seats(a) => seats::run(ctx, a).await,
+        Command::Credentials(c) => credentials::run(ctx, c).await,
         Command::Users(UsersCmd::Get { account_id }) => reads::users_get(ctx, &account_id).await,
         Command::Users(UsersCmd::Find { email_or_query }) => {
             reads::users_find(ctx, &email_or_query).await

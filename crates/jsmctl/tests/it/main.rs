@@ -18,6 +18,7 @@ mod demo;
 mod env_file;
 mod mcp;
 mod oauth_flags;
+mod seats;
 
 fn jsmctl() -> Command {
     Command::new(env!("CARGO_BIN_EXE_jsmctl"))
