@@ -10,3 +10,4 @@ mod journal;
 mod links;
 mod open;
 mod plans;
+mod reconcile;
