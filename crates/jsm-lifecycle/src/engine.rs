@@ -72,6 +72,13 @@ impl Engine {
             .map_or(0, |m| u32::try_from(m.snapshot().sent).unwrap_or(u32::MAX))
     }
 
+    /// Finishes a draft that was built outside the engine's own operations (a reconcile, a program that
+    /// assembles a batch): id, this engine's actor as requester, the clock's time, the estimate under
+    /// [`Engine::rates`], the policy's approval marks, the hash. Nothing is stored or sent.
+    pub fn finish_draft(&self, draft: Draft) -> Result<Plan> {
+        self.finish(draft, self.calls_sent())
+    }
+
     /// Finishes a draft: id, requester, time, estimate, policy, hash.
     pub(crate) fn finish(&self, mut draft: Draft, calls_before: u32) -> Result<Plan> {
         draft.observed(self.calls_sent().saturating_sub(calls_before));

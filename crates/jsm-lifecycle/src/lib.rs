@@ -13,6 +13,7 @@ pub mod observe;
 pub mod ops;
 pub mod plan;
 pub mod policy;
+pub mod reconcile;
 
 pub use apply::{ApplyReport, ItemReport, Outcome, Progress, Quiet};
 pub use engine::Engine;

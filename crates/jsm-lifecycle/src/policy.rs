@@ -27,6 +27,9 @@ pub struct Policy {
     /// How apply runs.
     #[serde(default)]
     pub apply: ApplyPolicy,
+    /// How a reconcile reacts to each synchronization situation.
+    #[serde(default)]
+    pub reconcile: crate::reconcile::ReconcilePolicy,
 }
 
 /// When a deactivation needs approval.
@@ -135,6 +138,7 @@ impl Default for Policy {
             deletion_guard: DeletionGuard::default(),
             offboard: OffboardPolicy::default(),
             apply: ApplyPolicy::default(),
+            reconcile: crate::reconcile::ReconcilePolicy::default(),
         }
     }
 }

@@ -80,11 +80,12 @@ impl Engine {
                 };
                 let item = &plan.items[idx];
                 let account = runner.account_of(item);
+                let scim = runner.scim_of(item);
                 let attempts = runner.attempts(&item.key);
                 let sent_before = runner.was_sent(&item.key);
                 in_flight.push(async move {
                     let ended = self
-                        .run_item(plan, item, account.as_deref(), attempts, sent_before)
+                        .run_item(plan, item, account.as_deref(), scim, attempts, sent_before)
                         .await;
                     (idx, ended)
                 });
@@ -113,14 +114,35 @@ impl Engine {
     }
 
     /// Runs one item to an end: read back if a crash left it sent, check, send, retry transient failures.
+    /// `scim` is the SCIM id a link item records, when it comes from an earlier item.
     async fn run_item(
         &self,
         plan: &Plan,
         item: &Item,
         account: Option<&str>,
+        scim: Option<String>,
         mut attempts: u32,
         sent_before: bool,
     ) -> Result<Ended> {
+        if let Action::Link { .. } = &item.action {
+            return match self.put_link(item, account, scim).await? {
+                Ok(output) => {
+                    self.record(plan, item, Outcome::Applied, output, attempts + 1, None)
+                        .await
+                }
+                Err(why) => {
+                    self.record(
+                        plan,
+                        item,
+                        Outcome::Failed,
+                        Value::Null,
+                        attempts + 1,
+                        Some(why),
+                    )
+                    .await
+                }
+            };
+        }
         if sent_before && let Some(output) = check::read_back(&self.client, item, account).await? {
             return self
                 .record(
@@ -230,6 +252,7 @@ impl Engine {
             extra,
         );
         self.store.audit_append(draft).await?;
+        self.learn_from(item, outcome, detail.as_deref()).await?;
         let state = match outcome {
             Outcome::Applied | Outcome::AlreadyApplied | Outcome::NotApplicable => {
                 JournalState::Done
@@ -390,6 +413,7 @@ impl<'p> Runner<'p> {
             | Action::AddToOrganization { account, .. }
             | Action::AddToGroup { account, .. } => (account, "account_id"),
             Action::ScimAddToGroup { user, .. } => (user, "scim_id"),
+            Action::Link { account, .. } => (account, "account_id"),
             Action::RemoveFromDesk { account_id, .. }
             | Action::RemoveFromOrganization { account_id, .. }
             | Action::RemoveFromGroup { account_id, .. }
@@ -404,6 +428,27 @@ impl<'p> Runner<'p> {
                 .get(key.as_str())
                 .and_then(|i| self.outputs.get(i))
                 .and_then(|o| o.get(field))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        }
+    }
+
+    /// The SCIM id a link item records: given in the plan, or the output of the item that created the user.
+    fn scim_of(&self, item: &Item) -> Option<String> {
+        let Action::Link {
+            scim: Some(reference),
+            ..
+        } = &item.action
+        else {
+            return None;
+        };
+        match reference {
+            AccountRef::Id(id) => Some(id.clone()),
+            AccountRef::FromItem(key) => self
+                .index
+                .get(key.as_str())
+                .and_then(|i| self.outputs.get(i))
+                .and_then(|o| o.get("scim_id"))
                 .and_then(Value::as_str)
                 .map(str::to_string),
         }
