@@ -215,7 +215,10 @@ impl Engine {
         let wanted = wanted(req.mapping, req.mapping_origin, &people, &in_scope);
         let modes = |t: &Target| mode_of(req.mapping, t);
         let links = LinkIndex::new(self.store.links(Some(&name)).await?);
-        let observed = if snapshot.complete || people.len() > TARGETED_READ_LIMIT {
+        let observed = if !snapshot.complete && people.is_empty() {
+            // Nothing changed at the source: nothing to ask the site.
+            Observed::default()
+        } else if snapshot.complete || people.len() > TARGETED_READ_LIMIT {
             let emails: Vec<&str> = people.iter().map(|p| p.email.as_str()).collect();
             self.observe_site(&wanted, &modes, &emails).await?
         } else {

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::matching::{self, LinkIndex, Verdict};
 use super::observe::{EmailFrom, Observed, ScimRecord};
 use super::situation::{self, Situation};
-use super::{Inputs, Request, lookups, mode_of, plan, source_name, wanted};
+use super::{Inputs, Request, lookups, mode_of, plan, prepare, source_name, wanted};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -118,21 +118,24 @@ impl Engine {
         let name = source_name(req.source);
         let snapshot = req.source.read(None).await?;
         let mut people = snapshot.people;
+        let all_in_scope = prepare(req.mapping, &mut people);
+        // Every target the source manages, so a trace shows the same removals a reconcile would plan.
+        let wanted = wanted(req.mapping, req.mapping_origin, &people, &all_in_scope);
         let links = LinkIndex::new(self.store.links(Some(&name)).await?);
         let wanted_who = who.trim();
         let found = people
             .iter()
             .position(|p| p.source_id == wanted_who || p.email.eq_ignore_ascii_case(wanted_who));
         let Some(index) = found else {
-            return self.trace_departed(req, &name, &links, wanted_who).await;
+            return self
+                .trace_departed(req, &name, &links, &wanted, wanted_who)
+                .await;
         };
-        let mut person = people.swap_remove(index);
+        let person = people.swap_remove(index);
         drop(people);
-        req.mapping.apply(&mut person);
         let scope = req.mapping.in_scope(&person);
         let in_scope = vec![scope.in_scope];
         let one = std::slice::from_ref(&person);
-        let wanted = wanted(req.mapping, req.mapping_origin, one, &in_scope);
         let modes = |t: &Target| mode_of(req.mapping, t);
         let o = self
             .observe_people(&wanted, &modes, &lookups(one, &links))
@@ -201,6 +204,7 @@ impl Engine {
         req: &Request<'_>,
         name: &str,
         links: &LinkIndex,
+        wanted: &super::Wanted,
         who: &str,
     ) -> Result<PersonTrace> {
         let Some(link) = links.get(who).cloned() else {
@@ -208,13 +212,12 @@ impl Engine {
                 "a person with email or source id {who} in {name} (and no link remembers one)"
             )));
         };
-        let wanted = wanted(req.mapping, req.mapping_origin, &[], &[]);
         let modes = |t: &Target| mode_of(req.mapping, t);
         let lookups = super::Lookups {
             account_ids: vec![link.account_id.clone()],
             ..super::Lookups::default()
         };
-        let o = self.observe_people(&wanted, &modes, &lookups).await?;
+        let o = self.observe_people(wanted, &modes, &lookups).await?;
         let account = o.account_index(&link.account_id);
         let cases = vec![situation::Case {
             person: None,

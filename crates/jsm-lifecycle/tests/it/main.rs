@@ -8,5 +8,6 @@ mod apply;
 mod bad_input;
 mod customer;
 mod offboard;
+mod reconcile;
 mod secrets;
 mod support;
