@@ -9,5 +9,7 @@ mod bad_input;
 mod customer;
 mod offboard;
 mod reconcile;
+mod reconcile_bad_input;
+mod reconcile_servers;
 mod secrets;
 mod support;
