@@ -475,15 +475,17 @@ impl<'p> Runner<'p> {
         }
     }
 
-    /// Records an item's end in this run and queues the dependents it released.
+    /// Records an item's end in this run and queues the dependents it released at the front, in plan order:
+    /// a person's desk and group items start as soon as the account exists, so every endpoint stays busy at
+    /// its own rate instead of all creates running first and every membership waiting behind them.
     fn finish(&mut self, idx: usize, outcome: Outcome, output: Value, detail: Option<String>) {
         self.settle(idx, outcome, output, detail);
         if !outcome.is_final() {
             return;
         }
-        for d in self.dependents[idx].clone() {
+        for d in self.dependents[idx].clone().into_iter().rev() {
             if self.waiting_on[d] == 0 && !self.reports.contains_key(&d) {
-                self.ready.push_back(d);
+                self.ready.push_front(d);
             }
         }
     }
