@@ -236,6 +236,7 @@ impl Engine {
         )?;
         let mut draft = built.draft;
         draft.observed(observed.calls);
+        draft.note(summary_line(&built.summary, &start.why));
         if !snapshot.complete {
             draft.note(format!(
                 "{}: {} changed people read; people who left the source are found by the next full run",
@@ -271,6 +272,26 @@ impl Engine {
             skipped: snapshot.skipped,
         })
     }
+}
+
+/// One line for the plan's notes: who is in which situation.
+fn summary_line(summary: &Summary, read: &str) -> String {
+    let situations: Vec<String> = summary
+        .situations
+        .iter()
+        .map(|(s, n)| format!("{n} {}", s.as_str()))
+        .collect();
+    format!(
+        "reconcile of {} people ({read}): {}; {} orphans; {} accounts managed",
+        summary.people,
+        if situations.is_empty() {
+            "nobody".to_string()
+        } else {
+            situations.join(", ")
+        },
+        summary.orphans,
+        summary.scope
+    )
 }
 
 /// Whether a value has the shape of an Atlassian account id (`557058:uuid`, `qm:…`, or 24 hex digits), so a
