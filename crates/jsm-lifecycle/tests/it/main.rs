@@ -11,5 +11,6 @@ mod offboard;
 mod reconcile;
 mod reconcile_bad_input;
 mod reconcile_servers;
+mod reconcile_soak;
 mod secrets;
 mod support;

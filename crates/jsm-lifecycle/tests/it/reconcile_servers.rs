@@ -44,7 +44,9 @@ fn executable(var: &str, test: &str) -> Option<PathBuf> {
     match std::env::var_os(var).filter(|v| !v.is_empty()) {
         Some(p) => Some(PathBuf::from(p)),
         None => {
-            notice(&format!("{test} skipped: {var} is not set (.ci/run sets it)"));
+            notice(&format!(
+                "{test} skipped: {var} is not set (.ci/run sets it)"
+            ));
             None
         }
     }
@@ -216,13 +218,24 @@ async fn reconcile_from_a_real_scim_server_follows_email_changes_and_deletions()
 
     let r = plan(&w, &spec, &m, &env).await.unwrap();
     let names = actions(&r);
-    assert_eq!(names.iter().filter(|a| **a == "scim_create_user").count(), 2, "{names:?}");
-    assert_eq!(names.iter().filter(|a| **a == "create_customer").count(), 3, "person5 is disabled");
+    assert_eq!(
+        names.iter().filter(|a| **a == "scim_create_user").count(),
+        2,
+        "{names:?}"
+    );
+    assert_eq!(
+        names.iter().filter(|a| **a == "create_customer").count(),
+        3,
+        "person5 is disabled"
+    );
     apply(&w, &r.plan).await;
     {
         let site = w.site();
         for n in 0..5 {
-            assert_eq!(accounts_with_email(&site, &format!("person{n}@corp.example")), 1);
+            assert_eq!(
+                accounts_with_email(&site, &format!("person{n}@corp.example")),
+                1
+            );
         }
         assert!(in_desk(&site, "HR", "person2@corp.example"));
         let agent = site.find_by_email("person0@corp.example").unwrap();
@@ -252,7 +265,10 @@ async fn reconcile_from_a_real_scim_server_follows_email_changes_and_deletions()
     apply(&w, &r.plan).await;
     let site = w.site();
     assert!(site.find_by_email("person2.new@corp.example").is_none());
-    assert!(in_desk(&site, "HR", "person2@corp.example"), "the link kept person2's account");
+    assert!(
+        in_desk(&site, "HR", "person2@corp.example"),
+        "the link kept person2's account"
+    );
     assert!(!in_desk(&site, "HR", "person4@corp.example"));
 }
 
@@ -269,20 +285,48 @@ fn slapd_conf(dir: &Path) -> String {
         writeln!(c, "include /etc/ldap/schema/{s}.schema").unwrap();
     }
     writeln!(c, "pidfile {d}/slapd.pid\nargsfile {d}/slapd.args").unwrap();
-    writeln!(c, "modulepath /usr/lib/ldap\nmoduleload back_mdb\nmoduleload memberof").unwrap();
-    writeln!(c, "sizelimit size.soft=100 size.hard=100 size.prtotal=unlimited").unwrap();
+    writeln!(
+        c,
+        "modulepath /usr/lib/ldap\nmoduleload back_mdb\nmoduleload memberof"
+    )
+    .unwrap();
+    writeln!(
+        c,
+        "sizelimit size.soft=100 size.hard=100 size.prtotal=unlimited"
+    )
+    .unwrap();
     writeln!(c, "database mdb\nmaxsize 104857600\nsuffix \"{SUFFIX}\"").unwrap();
-    writeln!(c, "rootdn \"{ADMIN_DN}\"\nrootpw {ADMIN_PW}\ndirectory {d}/db").unwrap();
+    writeln!(
+        c,
+        "rootdn \"{ADMIN_DN}\"\nrootpw {ADMIN_PW}\ndirectory {d}/db"
+    )
+    .unwrap();
     writeln!(c, "overlay memberof").unwrap();
-    writeln!(c, "access to attrs=userPassword by anonymous auth by * none\naccess to * by * read").unwrap();
+    writeln!(
+        c,
+        "access to attrs=userPassword by anonymous auth by * none\naccess to * by * read"
+    )
+    .unwrap();
     c
 }
 
 fn ldif() -> String {
     let mut l = String::new();
-    writeln!(l, "dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n").unwrap();
-    writeln!(l, "dn: ou=people,{SUFFIX}\nobjectClass: organizationalUnit\nou: people\n").unwrap();
-    writeln!(l, "dn: ou=groups,{SUFFIX}\nobjectClass: organizationalUnit\nou: groups\n").unwrap();
+    writeln!(
+        l,
+        "dn: {SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n"
+    )
+    .unwrap();
+    writeln!(
+        l,
+        "dn: ou=people,{SUFFIX}\nobjectClass: organizationalUnit\nou: people\n"
+    )
+    .unwrap();
+    writeln!(
+        l,
+        "dn: ou=groups,{SUFFIX}\nobjectClass: organizationalUnit\nou: groups\n"
+    )
+    .unwrap();
     writeln!(
         l,
         "dn: {READER_DN}\nobjectClass: organizationalRole\nobjectClass: simpleSecurityObject\ncn: reader\nuserPassword: {READER_PW}\n"
@@ -301,8 +345,18 @@ fn ldif() -> String {
             .map(|n| format!("member: uid=u{n:03},ou=people,{SUFFIX}\n"))
             .collect()
     };
-    writeln!(l, "dn: cn=Agents,ou=groups,{SUFFIX}\nobjectClass: groupOfNames\ncn: Agents\n{}", members(0..3)).unwrap();
-    writeln!(l, "dn: cn=Customers,ou=groups,{SUFFIX}\nobjectClass: groupOfNames\ncn: Customers\n{}", members(3..LDAP_USERS)).unwrap();
+    writeln!(
+        l,
+        "dn: cn=Agents,ou=groups,{SUFFIX}\nobjectClass: groupOfNames\ncn: Agents\n{}",
+        members(0..3)
+    )
+    .unwrap();
+    writeln!(
+        l,
+        "dn: cn=Customers,ou=groups,{SUFFIX}\nobjectClass: groupOfNames\ncn: Customers\n{}",
+        members(3..LDAP_USERS)
+    )
+    .unwrap();
     l
 }
 
@@ -343,7 +397,11 @@ impl Slapd {
                 .stdin(Stdio::null())
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "ldapadd: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "ldapadd: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             return Some(Self {
                 _guard: guard,
                 _dir: dir,
@@ -385,10 +443,21 @@ async fn reconcile_from_a_real_slapd_past_its_size_limit_and_refuse_a_bad_bind()
         _ => None,
     };
     let err = plan(&w, &spec, &m, &wrong).await.unwrap_err();
-    assert!(matches!(err, Error::Source(jsm_sources::Error::LdapBind { .. })), "{err}");
+    assert!(
+        matches!(err, Error::Source(jsm_sources::Error::LdapBind { .. })),
+        "{err}"
+    );
     let shown = err.to_string();
-    assert!(shown.contains("bind as") && shown.contains(READER_DN) && !shown.contains("not-the-password"), "{shown}");
-    assert!(w.engine.store.plans(None).await.unwrap().is_empty(), "nothing planned");
+    assert!(
+        shown.contains("bind as")
+            && shown.contains(READER_DN)
+            && !shown.contains("not-the-password"),
+        "{shown}"
+    );
+    assert!(
+        w.engine.store.plans(None).await.unwrap().is_empty(),
+        "nothing planned"
+    );
 
     let env = |name: &str| match name {
         "JSMCTL_LDAP_BIND_DN" => Some(READER_DN.to_string()),
@@ -396,7 +465,10 @@ async fn reconcile_from_a_real_slapd_past_its_size_limit_and_refuse_a_bad_bind()
         _ => None,
     };
     let r = plan(&w, &spec, &m, &env).await.unwrap();
-    assert_eq!(r.summary.people, LDAP_USERS, "every entry, past the size limit of 100");
+    assert_eq!(
+        r.summary.people, LDAP_USERS,
+        "every entry, past the size limit of 100"
+    );
     let creates = r
         .plan
         .items
@@ -404,16 +476,29 @@ async fn reconcile_from_a_real_slapd_past_its_size_limit_and_refuse_a_bad_bind()
         .filter(|i| matches!(i.action, Action::CreateCustomer { .. }))
         .count();
     assert_eq!(creates, LDAP_USERS - 3 - 1, "three agents, one disabled");
-    assert_eq!(actions(&r).iter().filter(|a| **a == "scim_create_user").count(), 3);
+    assert_eq!(
+        actions(&r)
+            .iter()
+            .filter(|a| **a == "scim_create_user")
+            .count(),
+        3
+    );
     apply(&w, &r.plan).await;
     {
         let site = w.site();
-        assert!(in_desk(&site, "ITSD", &format!("u{:03}@corp.example", LDAP_USERS - 1)));
+        assert!(in_desk(
+            &site,
+            "ITSD",
+            &format!("u{:03}@corp.example", LDAP_USERS - 1)
+        ));
         assert!(site.find_by_email("u007@corp.example").is_none());
     }
     let again = plan(&w, &spec, &m, &env).await.unwrap();
     assert!(again.plan.is_empty(), "{:#?}", again.plan.items);
     let links = w.engine.links(Some(&again.source)).await.unwrap();
     assert_eq!(links.len(), LDAP_USERS - 1);
-    assert!(links.iter().all(|l| l.source_id.len() == 36), "LDAP links key on entryUUID");
+    assert!(
+        links.iter().all(|l| l.source_id.len() == 36),
+        "LDAP links key on entryUUID"
+    );
 }
