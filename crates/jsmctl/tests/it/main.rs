@@ -8,6 +8,7 @@ use serde_json::json;
 mod contract;
 mod env_file;
 mod oauth_flags;
+mod reconcile;
 
 fn jsmctl() -> Command {
     Command::new(env!("CARGO_BIN_EXE_jsmctl"))
