@@ -8,7 +8,8 @@
 //! 10,000 agents with SCIM records in `it-support` and the JSM access group. The source: 95% of people linked
 //! already, 5% found again by email or externalId, 1% with a desk added, 1,000 new people, 1,000 gone.
 //!
-//! Run: `cargo bench -p jsm-lifecycle --bench reconcile_plan` (`BENCH_PEOPLE` changes the size).
+//! Run: `cargo bench -p jsm-lifecycle --bench reconcile_plan` (`BENCH_PEOPLE` changes the size;
+//! `BENCH_SCRATCH=1` plans the same people against an empty site, the largest plan: everyone created).
 
 #![allow(
     clippy::disallowed_methods,
@@ -198,10 +199,19 @@ async fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
+    // BENCH_SCRATCH=1: the same people against an empty site (every person created: the largest plan).
+    let scratch = std::env::var_os("BENCH_SCRATCH").is_some();
     let built = Instant::now();
-    let observed = observed(n);
+    let mut observed = observed(if scratch { 0 } else { n });
+    if scratch {
+        observed.complete = true;
+    }
     let mut people = desired(n);
-    let links = links(n);
+    let links = if scratch {
+        LinkIndex::default()
+    } else {
+        links(n)
+    };
     let mapping = Mapping::default();
     let inputs = built.elapsed();
     let rss_inputs = peak_rss_mib();

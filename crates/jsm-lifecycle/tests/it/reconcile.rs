@@ -742,3 +742,74 @@ async fn trace_explains_one_person_rule_by_rule() {
     let json = serde_json::to_value(&t).unwrap();
     assert_eq!(json["situation"], "deleted");
 }
+
+#[tokio::test]
+async fn an_authoritative_group_loses_the_members_the_source_does_not_list() {
+    let w = empty_site(Surfaces::ALL, policy(100.0), Backend::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let m = mapping("[targets.\"group:it-support\"]\nmode = \"authoritative\"\n");
+    let spec = file(
+        dir.path(),
+        "p.csv",
+        &[
+            "g1@acme.example,G1,E1,agent,true,,,it-support",
+            "g2@acme.example,G2,E2,agent,true,,,it-support",
+        ],
+    );
+    run(&w, &spec, &m).await;
+    // Someone adds an outsider to the group by hand; the admin jsmctl runs as is in other groups only.
+    let outsider = w
+        .engine
+        .client
+        .users()
+        .create("outsider@acme.example")
+        .send()
+        .await
+        .unwrap()
+        .account_id;
+    w.engine
+        .client
+        .groups()
+        .add_member(&jsm_client::GroupRef::name("it-support"), &outsider)
+        .await
+        .unwrap();
+    // g2 no longer belongs in it-support (but stays an agent).
+    let spec = file(
+        dir.path(),
+        "p.csv",
+        &[
+            "g1@acme.example,G1,E1,agent,true,,,it-support",
+            "g2@acme.example,G2,E2,agent,true,,,",
+        ],
+    );
+    let r = plan(&w, &spec, &m).await;
+    let removed: Vec<(String, Option<&str>)> = r
+        .plan
+        .items
+        .iter()
+        .filter_map(|i| match &i.action {
+            Action::RemoveFromGroup { group, .. } => Some((group.clone(), i.situation.as_deref())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        removed,
+        [
+            ("it-support".to_string(), Some("linked")),
+            ("it-support".to_string(), Some("orphan"))
+        ],
+        "{:#?}",
+        r.plan.items
+    );
+    w.engine.submit(&r.plan).await.unwrap();
+    assert!(w.engine.apply(&r.plan, &Quiet).await.unwrap().complete());
+    let site = w.site();
+    let g2 = site.find_by_email("g2@acme.example").unwrap();
+    let out = site.find_by_email("outsider@acme.example").unwrap();
+    assert!(!site.is_member_of(g2, "it-support") && !site.is_member_of(out, "it-support"));
+    assert!(
+        site.is_member_of(g2, "jira-servicemanagement-users"),
+        "still an agent"
+    );
+    assert!(site.is_member_of(site.find_by_email("g1@acme.example").unwrap(), "it-support"));
+}
