@@ -813,3 +813,65 @@ async fn an_authoritative_group_loses_the_members_the_source_does_not_list() {
     );
     assert!(site.is_member_of(site.find_by_email("g1@acme.example").unwrap(), "it-support"));
 }
+
+#[tokio::test]
+async fn a_desk_open_to_every_customer_is_remembered_and_no_longer_planned() {
+    let w = World::new(Surfaces::ALL, policy(100.0), Backend::Sqlite).await;
+    let email = {
+        let site = w.site();
+        let itsd = site.desks.iter().find(|d| d.project_key == "ITSD").unwrap();
+        let hr = site.desks.iter().find(|d| d.project_key == "HR").unwrap();
+        let key = itsd
+            .customers
+            .iter()
+            .find(|k| !hr.customers.contains(k) && !site.account(**k).email_hidden)
+            .unwrap();
+        site.account(*key).email.clone()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let m = mapping("");
+    run(
+        &w,
+        &file(
+            dir.path(),
+            "p.csv",
+            &[&format!("{email},C,E1,customer,true,ITSD,,")],
+        ),
+        &m,
+    )
+    .await;
+    // The customer leaves the source: JSM refuses to remove customers from an open desk.
+    let spec = file(
+        dir.path(),
+        "p.csv",
+        &["someone.else@acme.example,S,E2,customer,true,ITSD,,"],
+    );
+    let r = plan(&w, &spec, &m).await;
+    assert!(
+        actions(&r).contains(&"remove_from_desk"),
+        "{:?}",
+        actions(&r)
+    );
+    w.engine.submit(&r.plan).await.unwrap();
+    let report = w.engine.apply(&r.plan, &Quiet).await.unwrap();
+    assert_eq!(
+        report.count(jsm_lifecycle::Outcome::NotApplicable),
+        1,
+        "{report:#?}"
+    );
+    let again = plan(&w, &spec, &m).await;
+    assert!(
+        !actions(&again).contains(&"remove_from_desk"),
+        "{:?}",
+        actions(&again)
+    );
+    assert!(
+        again
+            .plan
+            .notes
+            .iter()
+            .any(|n| n.contains("stays on desk ITSD")),
+        "{:?}",
+        again.plan.notes
+    );
+}
