@@ -14,6 +14,7 @@ pub mod observe;
 pub mod ops;
 pub mod plan;
 pub mod policy;
+pub mod reconcile;
 pub mod seats;
 
 pub use apply::{ApplyReport, ItemReport, Outcome, Progress, Quiet, RequestIds};

@@ -38,6 +38,9 @@ pub struct Policy {
     /// Credential checks.
     #[serde(default)]
     pub credentials: crate::credentials::CredentialsPolicy,
+    /// How a reconcile reacts to each synchronization situation.
+    #[serde(default)]
+    pub reconcile: crate::reconcile::ReconcilePolicy,
 }
 
 /// When a deactivation needs approval.
@@ -148,6 +151,7 @@ impl Default for Policy {
             apply: ApplyPolicy::default(),
             seats: crate::seats::SeatsPolicy::default(),
             credentials: crate::credentials::CredentialsPolicy::default(),
+            reconcile: crate::reconcile::ReconcilePolicy::default(),
         }
     }
 }

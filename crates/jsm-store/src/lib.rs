@@ -46,6 +46,7 @@ mod model;
 mod open;
 mod plans;
 mod postgres;
+mod reconcile;
 mod rows;
 mod sqlite;
 mod tamper;
@@ -57,6 +58,7 @@ pub use model::{
     PlanRecord, PlanStatus, Rejection, VerifyError, VerifyReport,
 };
 pub use plans::MIN_PLAN_PREFIX;
+pub use reconcile::{RunLock, SiteFact, Watermark};
 pub use tamper::Tamper;
 
 /// The store: a connection pool to one SQLite file or one PostgreSQL database (schema), migrated on open.

@@ -132,9 +132,15 @@ pub enum Command {
     Offboard(PersonArgs),
     /// Undo a person's last offboard, from the audit log.
     Restore(PersonArgs),
-    /// Plans.
+    /// Plans: `plan show PLAN`, or plan a reconcile with `plan --source SOURCE [--mapping FILE] [--out PLAN]`.
+    Plan(PlanArgs),
+    /// Reconcile the site with an identity source: plan, policy, apply.
+    Reconcile(ReconcileArgs),
+    /// Explain what a reconcile would do for one person, rule by rule (changes nothing).
+    Trace(TraceArgs),
+    /// Identity links between source people and Atlassian accounts.
     #[command(subcommand)]
-    Plan(PlanCmd),
+    Links(LinksCmd),
     /// Apply a plan (file, id or id prefix) exactly as it was approved.
     Apply(ApplyArgs),
     /// Pending manual steps, plans waiting for approval, quarantined items.
@@ -288,7 +294,88 @@ pub struct WriteArgs {
     pub yes: bool,
 }
 
-/// `plan …`
+/// `plan …`: a subcommand, or the options of a reconcile plan.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct PlanArgs {
+    /// `show PLAN`.
+    #[command(subcommand)]
+    pub command: Option<PlanCmd>,
+    /// Where the desired state comes from.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Save the plan to this file (it is stored either way).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// The source of desired state and its mapping.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SourceArgs {
+    /// `file:PATH` (CSV or JSON), `scim:URL` (token: JSMCTL_SOURCE_SCIM_TOKEN) or `ldap://HOST:PORT/BASE_DN` /
+    /// `ldaps://…` (bind: JSMCTL_LDAP_BIND_DN, JSMCTL_LDAP_PASSWORD).
+    #[arg(long, conflicts_with = "desired")]
+    pub source: Option<String>,
+    /// Short for `--source file:FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub desired: Option<PathBuf>,
+    /// Mapping file (TOML): source groups to desks, organizations, groups and kind; scope; target modes.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+}
+
+/// `reconcile`
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// Where the desired state comes from.
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Read only what changed at the source since the last applied run (a full read when one is due).
+    #[arg(long)]
+    pub incremental: bool,
+    /// How to confirm and where to save.
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// `trace`
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// The person's email or source id.
+    pub email_or_source_id: String,
+    /// Where the desired state comes from.
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// `links …`
+#[derive(Debug, Subcommand)]
+pub enum LinksCmd {
+    /// Every link, or those of one source.
+    List {
+        /// Only this source (as given to --source).
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// The links of one source id or account id.
+    Show {
+        /// Source id or account id.
+        who: String,
+        /// The source (as given to --source), for a source id.
+        #[arg(long)]
+        source: Option<String>,
+    },
+    /// Remove a link: the next reconcile matches the person again by externalId, email and account id.
+    Unlink {
+        /// The source id.
+        source_id: String,
+        /// The source (as given to --source).
+        #[arg(long)]
+        source: String,
+    },
+}
+
+/// `plan …` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum PlanCmd {
     /// Show a plan (file, id or id prefix).

@@ -109,6 +109,12 @@ impl From<jsm_store::Error> for CliError {
     }
 }
 
+impl From<jsm_sources::Error> for CliError {
+    fn from(e: jsm_sources::Error) -> Self {
+        Self::from(jsm_lifecycle::Error::from(e))
+    }
+}
+
 impl From<std::io::Error> for CliError {
     fn from(e: std::io::Error) -> Self {
         Self::failed(e.to_string())

@@ -134,6 +134,12 @@ pub async fn send(client: &Client, action: &Action, account: Option<&str>) -> Re
             client.admin().suspend_in_directory(directory_id, account_id).await?,
             json!({ "account_id": account_id }),
         ),
+        // Links live in jsmctl's store, not on the site: the apply run writes them itself and never sends them.
+        Action::Link { .. } => Sent {
+            outcome: Outcome::NotApplicable,
+            output: out,
+            detail: Some("a link is written to the store by the apply run, not sent to the site".into()),
+        },
         Action::Manual { verify, .. } => {
             let done = manual_done(client, verify).await?;
             Sent {

@@ -81,6 +81,7 @@ impl Engine {
                 };
                 let item = &plan.items[idx];
                 let account = runner.account_of(item);
+                let scim = runner.scim_of(item);
                 let attempts = runner.attempts(&item.key);
                 let sent_before = runner.was_sent(&item.key);
                 in_flight.push(async move {
@@ -88,6 +89,7 @@ impl Engine {
                         plan,
                         item,
                         account.as_deref(),
+                        scim,
                         attempts,
                         sent_before,
                     ))
@@ -120,6 +122,8 @@ impl Engine {
     }
 
     /// Runs one item to an end: read back if a crash left it sent, check, send, retry transient failures.
+    /// `scim` is the SCIM id a link item records, when it comes from an earlier item.
+    ///
     ///
     /// `attempts` is the journal's count of sends, earlier runs included, and stays cumulative. The retry budget
     /// (`apply.max_attempts`) and the backoff count this run's tries only: runs killed while the item was in
@@ -131,9 +135,29 @@ impl Engine {
         plan: &Plan,
         item: &Item,
         account: Option<&str>,
+        scim: Option<String>,
         mut attempts: u32,
         sent_before: bool,
     ) -> Result<Ended> {
+        if let Action::Link { .. } = &item.action {
+            return match self.put_link(item, account, scim).await? {
+                Ok(output) => {
+                    self.record(plan, item, Outcome::Applied, output, attempts + 1, None)
+                        .await
+                }
+                Err(why) => {
+                    self.record(
+                        plan,
+                        item,
+                        Outcome::Failed,
+                        Value::Null,
+                        attempts + 1,
+                        Some(why),
+                    )
+                    .await
+                }
+            };
+        }
         let max = self.policy.apply.max_attempts.max(1);
         let mut unresolved = sent_before;
         let mut tries = 0u32;
@@ -272,6 +296,7 @@ impl Engine {
             extra,
         );
         self.store.audit_append(draft).await?;
+        self.learn_from(item, outcome, detail.as_deref()).await?;
         let state = match outcome {
             Outcome::Applied | Outcome::AlreadyApplied | Outcome::NotApplicable => {
                 JournalState::Done
@@ -432,6 +457,7 @@ impl<'p> Runner<'p> {
             | Action::AddToOrganization { account, .. }
             | Action::AddToGroup { account, .. } => (account, "account_id"),
             Action::ScimAddToGroup { user, .. } => (user, "scim_id"),
+            Action::Link { account, .. } => (account, "account_id"),
             Action::RemoveFromDesk { account_id, .. }
             | Action::RemoveFromOrganization { account_id, .. }
             | Action::RemoveFromGroup { account_id, .. }
@@ -447,6 +473,27 @@ impl<'p> Runner<'p> {
                 .get(key.as_str())
                 .and_then(|i| self.outputs.get(i))
                 .and_then(|o| o.get(field))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        }
+    }
+
+    /// The SCIM id a link item records: given in the plan, or the output of the item that created the user.
+    fn scim_of(&self, item: &Item) -> Option<String> {
+        let Action::Link {
+            scim: Some(reference),
+            ..
+        } = &item.action
+        else {
+            return None;
+        };
+        match reference {
+            AccountRef::Id(id) => Some(id.clone()),
+            AccountRef::FromItem(key) => self
+                .index
+                .get(key.as_str())
+                .and_then(|i| self.outputs.get(i))
+                .and_then(|o| o.get("scim_id"))
                 .and_then(Value::as_str)
                 .map(str::to_string),
         }
@@ -473,13 +520,15 @@ impl<'p> Runner<'p> {
         }
     }
 
-    /// Records an item's end in this run and queues the dependents it released.
+    /// Records an item's end in this run and queues the dependents it released at the front, in plan order:
+    /// a person's desk and group items start as soon as the account exists, so every endpoint stays busy at
+    /// its own rate instead of all creates running first and every membership waiting behind them.
     fn finish(&mut self, idx: usize, outcome: Outcome, output: Value, detail: Option<String>) {
         self.settle(idx, outcome, output, detail);
         if !outcome.is_final() {
             return;
         }
-        for d in self.dependents[idx].clone() {
+        for d in self.dependents[idx].clone().into_iter().rev() {
             if self.waiting_on[d] == 0 && !self.reports.contains_key(&d) {
                 self.ready.push(self.plan.items[d].action.endpoint(), d);
             }

@@ -61,7 +61,10 @@ impl Draft {
             a if a.is_removal() => Risk::Medium,
             _ => Risk::Low,
         };
-        let calls = u32::from(!matches!(action, Action::Manual { .. }));
+        let calls = u32::from(!matches!(
+            action,
+            Action::Manual { .. } | Action::Link { .. }
+        ));
         self.items.push(Item {
             key: key.clone(),
             action,
@@ -74,6 +77,8 @@ impl Draft {
             depends_on: Vec::new(),
             calls,
             cost: None,
+            situation: None,
+            rule: None,
         });
         key
     }

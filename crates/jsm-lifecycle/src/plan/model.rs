@@ -186,6 +186,19 @@ pub enum Action {
         /// The directory (v2 admin API).
         directory_id: String,
     },
+    /// Record in jsmctl's store that a source identity is this account (no API call): the anchor every later
+    /// reconcile matches by first, so an email changed at the source does not lose the account.
+    Link {
+        /// The source, as the engine names it.
+        source: String,
+        /// The identity's id in the source.
+        source_id: String,
+        /// The account, known or made by an earlier item.
+        account: AccountRef,
+        /// The SCIM user of the account: known, or the output of the item that creates it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scim: Option<AccountRef>,
+    },
     /// A step only a person can take; apply reports it pending until `verify` holds.
     Manual {
         /// What to do, for a person.
@@ -239,6 +252,7 @@ impl Action {
             Action::Deactivate { .. } => "deactivate",
             Action::Reactivate { .. } => "reactivate",
             Action::SuspendAccess { .. } => "suspend_access",
+            Action::Link { .. } => "link",
             Action::Manual { .. } => "manual",
         }
     }
@@ -299,6 +313,7 @@ impl Action {
             Action::SuspendAccess { .. } => {
                 "POST /admin/v2/orgs/{id}/directories/{id}/users/{id}/suspend"
             }
+            Action::Link { .. } => "store",
             Action::Manual { .. } => "manual",
         }
     }
@@ -513,6 +528,14 @@ pub struct Item {
     pub calls: u32,
     /// What it costs, when it costs money.
     pub cost: Option<String>,
+    /// For reconcile items: the synchronization situation of the person it is for (`linked`, `unlinked`,
+    /// `unmatched`, `deleted`, `disputed`, `orphan`). Absent from other plans, so their hashes are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub situation: Option<String>,
+    /// For reconcile items: the matching rule that decided the account (`link`, `external_id`, `email`,
+    /// `account_id`), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 /// Estimated API work and time.

@@ -69,12 +69,17 @@ impl World {
             scim: surfaces.scim,
             admin: surfaces.admin,
         };
+        let metrics = std::sync::Arc::new(jsm_client::Metrics::default());
         let client = emu
             .client_builder_with(surfaces)
-            .observer(std::sync::Arc::new(jsm_lifecycle::RequestIds))
+            .observer(std::sync::Arc::new(jsm_client::observer::Observers(vec![
+                metrics.clone(),
+                std::sync::Arc::new(jsm_lifecycle::RequestIds),
+            ])))
             .build()
             .unwrap();
-        let engine = Engine::new(client, store, policy, caps, "alice", emu.base_url.clone());
+        let engine = Engine::new(client, store, policy, caps, "alice", emu.base_url.clone())
+            .with_metrics(metrics);
         Self {
             emu,
             engine,

@@ -17,3 +17,4 @@ mod journal;
 mod links;
 mod open;
 mod plans;
+mod reconcile;

@@ -9,10 +9,13 @@ pub mod emulator;
 pub mod mcp;
 pub mod plans;
 pub mod reads;
+pub mod reconcile;
 pub mod seats;
 pub mod write;
 
-use crate::cli::{ApprovalsCmd, AuditCmd, Command, CustomersCmd, GroupsCmd, PlanCmd, UsersCmd};
+use crate::cli::{
+    ApprovalsCmd, AuditCmd, Command, CustomersCmd, GroupsCmd, LinksCmd, PlanArgs, PlanCmd, UsersCmd,
+};
 use crate::context::Context;
 use crate::error::{CliError, CliResult};
 
@@ -45,7 +48,22 @@ pub async fn dispatch(ctx: &Context, command: Command) -> CliResult {
         }
         Command::Offboard(p) => changes::offboard(ctx, &p).await,
         Command::Restore(p) => changes::restore(ctx, &p).await,
-        Command::Plan(PlanCmd::Show { plan }) => plans::show(ctx, &plan).await,
+        Command::Plan(PlanArgs {
+            command: Some(PlanCmd::Show { plan }),
+            ..
+        }) => plans::show(ctx, &plan).await,
+        Command::Plan(args) => reconcile::plan(ctx, &args.source, args.out.as_deref()).await,
+        Command::Reconcile(args) => reconcile::reconcile(ctx, &args).await,
+        Command::Trace(args) => reconcile::trace(ctx, &args.email_or_source_id, &args.source).await,
+        Command::Links(LinksCmd::List { source }) => {
+            reconcile::links_list(ctx, source.as_deref()).await
+        }
+        Command::Links(LinksCmd::Show { who, source }) => {
+            reconcile::links_show(ctx, &who, source.as_deref()).await
+        }
+        Command::Links(LinksCmd::Unlink { source_id, source }) => {
+            reconcile::unlink(ctx, &source, &source_id).await
+        }
         Command::Apply(a) => plans::apply(ctx, &a.plan, a.yes).await,
         Command::Status => plans::status(ctx).await,
         Command::Approvals(ApprovalsCmd::List) => approvals::list(ctx).await,

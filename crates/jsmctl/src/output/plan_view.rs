@@ -166,6 +166,8 @@ pub fn plan_json(plan: &Plan, status: &str, report: Option<&ApplyReport>) -> Val
                 "approval_rule": item.approval_rule,
                 "precondition": item.precondition.describe(),
                 "cost": item.cost,
+                "situation": item.situation,
+                "rule": item.rule,
                 "outcome": done.map_or("planned", |d| d.outcome.as_str()),
                 "detail": done.and_then(|d| d.detail.clone()),
                 "change": item.action,

@@ -18,6 +18,7 @@ mod demo;
 mod env_file;
 mod mcp;
 mod oauth_flags;
+mod reconcile;
 mod seats;
 
 fn jsmctl() -> Command {
