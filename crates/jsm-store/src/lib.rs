@@ -3,7 +3,8 @@
 //!
 //! It holds plans and their approvals and rejections, the apply journal (one row per plan item, so a crashed
 //! apply resumes without repeating or losing a change), the append-only hash-chained audit log, links from
-//! source identities to Atlassian accounts, and credential metadata. It never stores a secret: credentials are
+//! source identities to Atlassian accounts, credential metadata, and for `jsmctl serve` the job queue, worker
+//! heartbeats, operators, page sessions and the webhook deliveries already seen. It never stores a secret: credentials are
 //! kept as metadata plus a reference to where the secret lives.
 //!
 //! Times are parameters (callers pass `now`) and are kept as unix milliseconds, so a `DateTime` with a finer
@@ -40,26 +41,33 @@ mod canonical;
 mod credentials;
 mod dump;
 mod error;
+mod jobs;
 mod journal;
 mod links;
 mod model;
 mod open;
+mod operators;
 mod plans;
 mod postgres;
 mod reconcile;
 mod rows;
+mod schedule_fires;
 mod sqlite;
 mod tamper;
+mod webhook_deliveries;
 
 pub use canonical::{GENESIS_HASH, canonical_json, record_hash, sha256_hex};
 pub use error::{Error, Result, redact_target};
+pub use jobs::{Job, JobState, NewJob, WorkerBeat};
 pub use model::{
     Approval, AuditDraft, AuditRecord, CredentialMeta, JournalEntry, JournalState, Link,
     PlanRecord, PlanStatus, Rejection, VerifyError, VerifyReport,
 };
+pub use operators::{Operator, Session};
 pub use plans::MIN_PLAN_PREFIX;
 pub use reconcile::{RunLock, SiteFact, Watermark};
 pub use tamper::Tamper;
+pub use webhook_deliveries::{DeliveryOutcome, WebhookDelivery};
 
 /// The store: a connection pool to one SQLite file or one PostgreSQL database (schema), migrated on open.
 ///

@@ -163,6 +163,12 @@ pub enum Command {
     /// MCP server for AI agents: stdio by default (stdout carries the protocol, logs go to stderr), or
     /// streamable HTTP with --listen. Agents look up and propose; only a human approves.
     Mcp(commands::mcp::Args),
+    /// The engine as a service: HTTP API (OpenAPI at /openapi.json), approvals page, Atlassian webhooks,
+    /// scheduler and a job worker; several on one PostgreSQL share the work. Runs until SIGINT or SIGTERM.
+    Serve(Box<commands::serve::Args>),
+    /// Operators of `jsmctl serve`: add (prints a token once), list, disable.
+    #[command(subcommand)]
+    Operators(commands::serve::OperatorsCmd),
 }
 
 /// `users …`

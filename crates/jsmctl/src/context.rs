@@ -14,7 +14,7 @@ use crate::config::{self, Profile};
 use crate::error::{CliError, CliResult};
 
 /// Settings after precedence, secrets wrapped.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Settings {
     /// Site base URL.
     pub site: Option<String>,
@@ -68,6 +68,42 @@ impl Settings {
             policy: global.policy.clone().or(profile.policy.map(PathBuf::from)),
             actor,
         }
+    }
+
+    /// A client builder with the site, the credentials and the identity surfaces set; needs a site, an email and
+    /// an API token.
+    pub fn client_builder(&self) -> CliResult<jsm_client::ClientBuilder> {
+        let s = self;
+        let missing = |what: &str, var: &str, flag: &str| {
+            CliError::usage(format!(
+                "no {what}: set {var}, pass {flag} or add it to a profile"
+            ))
+        };
+        let site = s
+            .site
+            .as_deref()
+            .ok_or_else(|| missing("site", "ATLASSIAN_SITE", "--site"))?;
+        let email = s
+            .email
+            .as_deref()
+            .ok_or_else(|| missing("email", "ATLASSIAN_EMAIL", "--api-email"))?;
+        let token = s
+            .api_token
+            .as_ref()
+            .ok_or_else(|| missing("API token", "ATLASSIAN_API_TOKEN", "--api-token"))?;
+        let mut builder = Client::builder()
+            .site(site)
+            .basic_auth(email, token.expose_secret());
+        if let Some(api) = &s.api_url {
+            builder = builder.api_url(api).auth_url(api);
+        }
+        if let (Some(url), Some(key)) = (&s.scim_url, &s.scim_token) {
+            builder = builder.scim_url(url, key.expose_secret());
+        }
+        if let (Some(org), Some(key)) = (&s.org_id, &s.admin_api_key) {
+            builder = builder.org_admin(org, key.expose_secret());
+        }
+        Ok(builder)
     }
 
     /// Which optional surfaces are configured.
@@ -124,44 +160,19 @@ impl Context {
 
     /// The Atlassian client; needs a site, an email and an API token.
     pub fn client(&self) -> CliResult<Client> {
-        let s = &self.settings;
-        let missing = |what: &str, var: &str| {
-            CliError::usage(format!(
-                "no {what}: set {var}, pass --{} or add it to a profile",
-                var.trim_start_matches("ATLASSIAN_")
-                    .to_lowercase()
-                    .replace('_', "-")
-            ))
-        };
-        let site = s
-            .site
-            .as_deref()
-            .ok_or_else(|| missing("site", "ATLASSIAN_SITE"))?;
-        let email = s
-            .email
-            .as_deref()
-            .ok_or_else(|| missing("email", "ATLASSIAN_EMAIL"))?;
-        let token = s
-            .api_token
-            .as_ref()
-            .ok_or_else(|| missing("API token", "ATLASSIAN_API_TOKEN"))?;
-        let mut builder = Client::builder()
-            .site(site)
-            .basic_auth(email, token.expose_secret())
+        Ok(self
+            .client_builder()?
             .observer(Arc::new(jsm_client::observer::Observers(vec![
                 self.metrics.clone(),
                 Arc::new(jsm_lifecycle::RequestIds),
-            ])));
-        if let Some(api) = &s.api_url {
-            builder = builder.api_url(api).auth_url(api);
-        }
-        if let (Some(url), Some(key)) = (&s.scim_url, &s.scim_token) {
-            builder = builder.scim_url(url, key.expose_secret());
-        }
-        if let (Some(org), Some(key)) = (&s.org_id, &s.admin_api_key) {
-            builder = builder.org_admin(org, key.expose_secret());
-        }
-        Ok(builder.build()?)
+            ])))
+            .build()?)
+    }
+
+    /// A client builder with the site, the credentials and the identity surfaces set (no observer), for callers
+    /// that set their own limiter and observer (`jsmctl serve` builds one client per job).
+    pub fn client_builder(&self) -> CliResult<jsm_client::ClientBuilder> {
+        self.settings.client_builder()
     }
 
     /// The store: `--state`, `JSMCTL_STATE`, the profile, else the default SQLite file.

@@ -11,6 +11,7 @@ pub mod plans;
 pub mod reads;
 pub mod reconcile;
 pub mod seats;
+pub mod serve;
 pub mod write;
 
 use crate::cli::{
@@ -77,6 +78,8 @@ pub async fn dispatch(ctx: &Context, command: Command) -> CliResult {
         Command::Audit(AuditCmd::Verify) => audit::verify(ctx).await,
         Command::Audit(AuditCmd::Export { out }) => audit::export(ctx, out.as_deref()).await,
         Command::Mcp(args) => mcp::run(ctx, &args).await,
+        Command::Serve(args) => serve::run(ctx, &args).await,
+        Command::Operators(cmd) => serve::operators(ctx, &cmd).await,
         Command::Emulator(_) | Command::Demo(_) => Err(CliError::usage(
             "emulator and demo run outside a site context",
         )),

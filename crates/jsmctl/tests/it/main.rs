@@ -20,6 +20,7 @@ mod mcp;
 mod oauth_flags;
 mod reconcile;
 mod seats;
+mod serve;
 
 fn jsmctl() -> Command {
     Command::new(env!("CARGO_BIN_EXE_jsmctl"))

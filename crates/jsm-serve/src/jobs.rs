@@ -1,0 +1,375 @@
+//! What a worker runs: the [`Job`] kinds, and the extension points that the other lifecycle work plugs into.
+//!
+//! - [`Job::ApplyPlan`] applies a stored, approved plan through the engine's journaled apply, so a job taken over
+//!   after a dead worker resumes from the journal and never repeats a change.
+//! - [`Job::Reconcile`] calls a [`Reconciler`]. Until reconcile from identity sources lands (`jsm-lifecycle`'s
+//!   `reconcile` module), the service runs [`ReadOnePerson`]: for one person it reads exactly that account (so a
+//!   webhook's job provably touches no one else), and a full reconcile is skipped with a reason.
+//! - [`Job::CredentialCheck`] reads the credential metadata and warns before anything expires.
+
+use chrono::{DateTime, Duration, Utc};
+use futures::future::BoxFuture;
+use jsm_lifecycle::{Engine, ErrorKind, Outcome, Quiet};
+use jsm_store::{CredentialMeta, NewJob, Store};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::config::ServeConfig;
+
+/// One unit of work in the queue; stored as its JSON (`{"kind": …, …}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Job {
+    /// Apply a stored plan exactly as approved (resumes from the apply journal after a takeover).
+    ApplyPlan {
+        /// The plan's id.
+        plan_id: String,
+    },
+    /// Reconcile the site with an identity source: everyone, or one person.
+    Reconcile {
+        /// The site's base URL.
+        site: String,
+        /// The identity source's name.
+        source: String,
+        /// One person's Atlassian account id (a webhook's incremental reconcile), or everyone.
+        person: Option<String>,
+    },
+    /// Check credential expiry and warn.
+    CredentialCheck,
+}
+
+impl Job {
+    /// The kind as stored (`apply_plan`, `reconcile`, `credential_check`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Job::ApplyPlan { .. } => "apply_plan",
+            Job::Reconcile { .. } => "reconcile",
+            Job::CredentialCheck => "credential_check",
+        }
+    }
+
+    /// Jobs that change the site hold its lock: at most one runs at a time across all workers.
+    pub fn lock_key(&self, config: &ServeConfig) -> Option<String> {
+        match self {
+            Job::ApplyPlan { .. } => Some(config.site_lock()),
+            Job::Reconcile { site, .. } => Some(format!("site:{site}")),
+            Job::CredentialCheck => None,
+        }
+    }
+
+    /// The row to queue.
+    pub fn to_new(&self, config: &ServeConfig, by: &str, run_at: DateTime<Utc>) -> NewJob {
+        NewJob {
+            kind: self.kind().into(),
+            spec: serde_json::to_value(self).unwrap_or(Value::Null),
+            lock_key: self.lock_key(config),
+            max_attempts: config.max_attempts,
+            run_at,
+            created_by: by.to_string(),
+        }
+    }
+
+    /// Reads a stored job back.
+    pub fn from_spec(spec: &Value) -> Result<Self, String> {
+        serde_json::from_value(spec.clone()).map_err(|e| format!("job spec does not parse: {e}"))
+    }
+}
+
+/// How a job run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunEnd {
+    /// Finished; the result is stored with the job.
+    Done(Value),
+    /// Failed in a way retrying will not fix.
+    Failed(String),
+    /// Failed in a way that may pass later (rate limit, network, 5xx): queue again after the delay.
+    Retry(String, std::time::Duration),
+}
+
+/// A reconcile asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ReconcileRequest {
+    /// The site's base URL.
+    pub site: String,
+    /// The identity source's name.
+    pub source: String,
+    /// One person's account id, or everyone.
+    pub person: Option<String>,
+}
+
+/// **Extension point** for reconcile from identity sources (issue 8). The worker calls it for every
+/// [`Job::Reconcile`] with an engine whose actor is the worker and whose client draws on this worker's share of
+/// the site's rate budget. The implementation plans (and applies what policy lets through) and returns a result
+/// that is stored with the job.
+pub trait Reconciler: Send + Sync + std::fmt::Debug {
+    /// Runs one reconcile.
+    fn reconcile<'a>(
+        &'a self,
+        engine: &'a Engine,
+        request: &'a ReconcileRequest,
+    ) -> BoxFuture<'a, Result<Value, jsm_lifecycle::Error>>;
+}
+
+/// The stand-in until reconcile lands: an incremental reconcile reads exactly the one account it is for (and
+/// records that read in the audit log); a full reconcile is skipped, saying why.
+#[derive(Debug, Default)]
+pub struct ReadOnePerson;
+
+/// Why a full reconcile is skipped by [`ReadOnePerson`].
+pub const RECONCILE_NOT_AVAILABLE: &str =
+    "reconcile from identity sources is not in this build yet (jsm-lifecycle reconcile, issue 8)";
+
+impl Reconciler for ReadOnePerson {
+    fn reconcile<'a>(
+        &'a self,
+        engine: &'a Engine,
+        request: &'a ReconcileRequest,
+    ) -> BoxFuture<'a, Result<Value, jsm_lifecycle::Error>> {
+        Box::pin(async move {
+            let Some(account_id) = &request.person else {
+                return Ok(json!({ "status": "skipped", "reason": RECONCILE_NOT_AVAILABLE }));
+            };
+            let found = match engine.client.users().get(account_id).await {
+                Ok(user) => json!({ "account_id": user.account_id, "active": user.active }),
+                Err(e) if e.is_not_found() => json!({ "account_id": account_id, "missing": true }),
+                Err(e) => return Err(e.into()),
+            };
+            engine
+                .store
+                .audit_append(jsm_store::AuditDraft {
+                    at: engine.client.clock().now(),
+                    actor: engine.actor.clone(),
+                    kind: jsm_lifecycle::audit::kind::READ.into(),
+                    plan_id: None,
+                    item_key: None,
+                    action: "reconcile_person".into(),
+                    target: account_id.clone(),
+                    outcome: "observed".into(),
+                    request_id: None,
+                    detail: json!({ "source": request.source, "found": found, "note": RECONCILE_NOT_AVAILABLE }),
+                })
+                .await?;
+            Ok(json!({ "status": "observed", "person": found }))
+        })
+    }
+}
+
+/// Whether an engine error is worth another attempt later.
+fn transient(e: &jsm_lifecycle::Error) -> bool {
+    match e {
+        jsm_lifecycle::Error::Client(c) => match c {
+            jsm_client::Error::RateLimited { .. } | jsm_client::Error::Transport { .. } => true,
+            jsm_client::Error::Api { status, .. } => *status >= 500 || *status == 429,
+            _ => false,
+        },
+        jsm_lifecycle::Error::Store(_) => true,
+        _ => false,
+    }
+}
+
+fn engine_end(e: jsm_lifecycle::Error, attempt: u32) -> RunEnd {
+    if transient(&e) {
+        let delay = std::time::Duration::from_secs(2u64.saturating_pow(attempt.min(6)));
+        RunEnd::Retry(e.to_string(), delay)
+    } else if e.kind() == ErrorKind::AwaitingApproval {
+        RunEnd::Failed(format!("{e} (approve it, then queue the apply again)"))
+    } else {
+        RunEnd::Failed(e.to_string())
+    }
+}
+
+/// Runs one job to its end with this engine.
+pub async fn run(
+    job: &Job,
+    engine: &Engine,
+    reconciler: &dyn Reconciler,
+    warn_days: u32,
+    attempt: u32,
+) -> RunEnd {
+    match job {
+        Job::ApplyPlan { plan_id } => {
+            let plan = match engine.load_plan(plan_id).await {
+                Ok(p) => p,
+                Err(e) => return engine_end(e, attempt),
+            };
+            match engine.apply(&plan, &Quiet).await {
+                Ok(report) => {
+                    let counts = json!({
+                        "plan_id": report.plan_id,
+                        "items": report.items.len(),
+                        "applied": report.count(Outcome::Applied),
+                        "already_applied": report.count(Outcome::AlreadyApplied),
+                        "pending_manual": report.count(Outcome::PendingManual),
+                        "failed": report.count(Outcome::Failed),
+                        "quarantined": report.count(Outcome::Quarantined),
+                        "skipped": report.count(Outcome::Skipped),
+                        "stopped": report.stopped,
+                        "complete": report.complete(),
+                    });
+                    if report.complete() || report.count(Outcome::PendingManual) > 0 {
+                        RunEnd::Done(counts)
+                    } else {
+                        RunEnd::Failed(format!(
+                            "apply of {} did not complete: {}",
+                            report.plan_id,
+                            report.stopped.as_deref().unwrap_or("items failed")
+                        ))
+                    }
+                }
+                Err(e) => engine_end(e, attempt),
+            }
+        }
+        Job::Reconcile {
+            site,
+            source,
+            person,
+        } => {
+            let request = ReconcileRequest {
+                site: site.clone(),
+                source: source.clone(),
+                person: person.clone(),
+            };
+            match reconciler.reconcile(engine, &request).await {
+                Ok(v) => RunEnd::Done(v),
+                Err(e) => engine_end(e, attempt),
+            }
+        }
+        Job::CredentialCheck => {
+            let now = engine.client.clock().now();
+            match credential_report(&engine.store, now, warn_days).await {
+                Ok(report) => {
+                    for c in report.iter().filter(|c| c.status != CredentialStatus::Ok) {
+                        tracing::warn!(
+                            credential = %c.name, kind = %c.kind, status = ?c.status, days_left = ?c.days_left,
+                            "credential expires soon or has expired; rotate it"
+                        );
+                    }
+                    RunEnd::Done(json!({
+                        "checked": report.len(),
+                        "expiring": report.iter().filter(|c| c.status == CredentialStatus::Expiring).count(),
+                        "expired": report.iter().filter(|c| c.status == CredentialStatus::Expired).count(),
+                    }))
+                }
+                Err(e) => RunEnd::Retry(e.to_string(), std::time::Duration::from_secs(30)),
+            }
+        }
+    }
+}
+
+/// Where a credential stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CredentialStatus {
+    /// Not expiring within the warning window (or no known expiry).
+    Ok,
+    /// Expires within the warning window.
+    Expiring,
+    /// Already expired.
+    Expired,
+}
+
+/// One credential with its expiry verdict; never the secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CredentialView {
+    /// The name jsmctl knows it by.
+    pub name: String,
+    /// api_token, oauth, scim_key, admin_key, …
+    pub kind: String,
+    /// Who is responsible for it.
+    pub owner: Option<String>,
+    /// When it stops working, if known.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Whole days left (negative once expired).
+    pub days_left: Option<i64>,
+    /// The verdict.
+    pub status: CredentialStatus,
+    /// When jsmctl last used it.
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// Classifies one credential at `now` with a warning window of `warn_days`.
+pub fn credential_view(c: &CredentialMeta, now: DateTime<Utc>, warn_days: u32) -> CredentialView {
+    let (days_left, status) = match c.expires_at {
+        Some(exp) if exp <= now => (Some((exp - now).num_days()), CredentialStatus::Expired),
+        Some(exp) if exp - now <= Duration::days(i64::from(warn_days)) => {
+            (Some((exp - now).num_days()), CredentialStatus::Expiring)
+        }
+        Some(exp) => (Some((exp - now).num_days()), CredentialStatus::Ok),
+        None => (None, CredentialStatus::Ok),
+    };
+    CredentialView {
+        name: c.name.clone(),
+        kind: c.kind.clone(),
+        owner: c.owner.clone(),
+        expires_at: c.expires_at,
+        days_left,
+        status,
+        last_used_at: c.last_used_at,
+    }
+}
+
+/// **Extension point** for credentials (issue 9): until its credential inventory lands, the report is the
+/// store's credential metadata classified by expiry.
+pub async fn credential_report(
+    store: &Store,
+    now: DateTime<Utc>,
+    warn_days: u32,
+) -> jsm_store::Result<Vec<CredentialView>> {
+    Ok(store
+        .credentials()
+        .await?
+        .iter()
+        .map(|c| credential_view(c, now, warn_days))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jobs_round_trip_with_their_kind() {
+        let config = ServeConfig::new("https://s", "w");
+        let job = Job::Reconcile {
+            site: "https://s".into(),
+            source: "hr".into(),
+            person: Some("acc-1".into()),
+        };
+        let new = job.to_new(&config, "webhook", DateTime::UNIX_EPOCH);
+        assert_eq!(new.kind, "reconcile");
+        assert_eq!(new.lock_key.as_deref(), Some("site:https://s"));
+        assert_eq!(new.spec["kind"], "reconcile");
+        assert_eq!(Job::from_spec(&new.spec).unwrap(), job);
+        assert!(Job::from_spec(&json!({"kind": "nope"})).is_err());
+        assert_eq!(Job::CredentialCheck.lock_key(&config), None);
+    }
+
+    #[test]
+    fn credential_verdicts() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let meta = |days: Option<i64>| CredentialMeta {
+            name: "t".into(),
+            kind: "api_token".into(),
+            owner: None,
+            created_at: now,
+            expires_at: days.map(|d| now + Duration::days(d)),
+            last_used_at: None,
+            last_verified_at: None,
+            secret_ref: Some("ATLASSIAN_API_TOKEN".into()),
+        };
+        assert_eq!(
+            credential_view(&meta(Some(90)), now, 30).status,
+            CredentialStatus::Ok
+        );
+        assert_eq!(
+            credential_view(&meta(Some(10)), now, 30).status,
+            CredentialStatus::Expiring
+        );
+        assert_eq!(
+            credential_view(&meta(Some(-1)), now, 30).status,
+            CredentialStatus::Expired
+        );
+        assert_eq!(credential_view(&meta(None), now, 30).days_left, None);
+    }
+}
