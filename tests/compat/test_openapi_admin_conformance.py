@@ -267,6 +267,12 @@ CASES = [
         "users", "POST", f"/users/{a.demo.agent.account_id}/manage/lifecycle/enable")),
     Case("users", "POST", "/users/{account_id}/manage/lifecycle/enable", 404, "unknown", lambda a: a.call(
         "users", "POST", f"/users/{MISSING}/manage/lifecycle/enable")),
+    Case("users", "GET", "/users/{account_id}/manage/api-tokens", 200, "list", lambda a: a.call(
+        "users", "GET", f"/users/{a.demo.agent.account_id}/manage/api-tokens")),
+    Case("users", "GET", "/users/{account_id}/manage/api-tokens", 403, "customer", lambda a: a.call(
+        "users", "GET", f"/users/{a.demo.customer.account_id}/manage/api-tokens")),
+    Case("users", "GET", "/users/{account_id}/manage/api-tokens", 404, "unknown", lambda a: a.call(
+        "users", "GET", f"/users/{MISSING}/manage/api-tokens")),
 ]
 
 

@@ -50,6 +50,8 @@ pub enum Event {
         status: u16,
         /// Time from send to headers.
         elapsed: Duration,
+        /// Atlassian's request id (`X-ARequestId` or a trace header), for audit records and support tickets.
+        request_id: Option<String>,
     },
     /// A 429 arrived.
     Throttled {

@@ -39,6 +39,8 @@ fn identity_surfaces(emu: Emulator) -> Router<Emulator> {
     Router::new()
         .nest("/scim/directory/{directoryId}", routes::scim::router())
         .nest("/admin/v1", routes::admin::router())
+        .nest("/admin/v2", routes::admin::v2_router())
+        .nest("/admin/api-access/v1", routes::admin::api_access_router())
         .nest("/users/{accountId}/manage", routes::user_manage::router())
         .layer(from_fn_with_state(emu, crate::identity::guard))
 }

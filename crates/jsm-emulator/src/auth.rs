@@ -152,7 +152,7 @@ fn bearer(
         .map_err(|_| unauthorized())?;
     let account = site
         .find_account(&grant.account_id)
-        .filter(|k| site.account(*k).active)
+        .filter(|k| site.account(*k).active && !site.account(*k).suspended)
         .ok_or_else(unauthorized)?;
     if !scopes::allows(&grant.scopes, method, route) {
         return Err(scope_mismatch());
@@ -208,13 +208,17 @@ fn basic(
         }
         _ => Credential::ApiToken,
     };
-    Ok((
-        Caller {
-            account: Some(account),
-            perms: site.perms(account),
-        },
-        credential,
-    ))
+    let caller = Caller {
+        account: Some(account),
+        perms: site.perms(account),
+    };
+    let now = emu.now();
+    let stale = site.token_use_is_stale(secret, now);
+    drop(site);
+    if stale {
+        emu.site_mut().mark_token_used(secret, now);
+    }
+    Ok((caller, credential))
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use crate::site::{ApiToken, SiteFile, UserEventKind};
 
 mod directory;
 mod integrations;
+mod seats;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
 
@@ -37,6 +38,9 @@ pub fn router() -> Router<Emulator> {
         )
         .route("/privacy", put(privacy))
         .route("/products/{key}", put(product))
+        .route("/products/{key}/groups", put(seats::set_product_groups))
+        .route("/access/{accountId}", put(seats::set_access))
+        .route("/user-management", put(seats::set_user_management))
         .route("/tokens", post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
         .route("/oauth/apps", post(integrations::register_app))
@@ -247,6 +251,7 @@ async fn create_token(
         created: now,
         expires_at,
         revoked: false,
+        last_used: None,
         scoped: body.scoped,
         scopes: scopes.clone(),
     };

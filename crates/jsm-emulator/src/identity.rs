@@ -178,7 +178,7 @@ impl Emulator {
             }
             site.products
                 .iter()
-                .filter(|p| site.is_member_of(account, &p.group))
+                .filter(|p| !site.grants(account, p).is_empty())
                 .filter(|p| !jsm_only || p.group == crate::site::groups::JSM_USERS)
                 .map(|p| p.key.clone())
                 .collect()

@@ -112,6 +112,7 @@ fn add_admin(site: &mut Site, admin: &Admin, now: i64) {
         created: now,
         expires_at: now + TOKEN_LIFETIME_MS,
         revoked: false,
+        last_used: None,
         scoped: false,
         scopes: Vec::new(),
     });

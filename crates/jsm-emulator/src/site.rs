@@ -11,6 +11,7 @@ mod group;
 mod oauth;
 mod product;
 mod provisioning;
+mod seat;
 mod secret;
 mod token;
 mod webhook;
@@ -18,8 +19,8 @@ mod webhook;
 pub use account::{Account, AccountKey, NewAccount, TIME_ZONES, valid_email};
 pub use desk::{DeskAccess, Organization, ServiceDesk};
 pub use directory::{
-    DIRECTORY_USER_LIMIT, Directory, DirectoryGroup, DirectoryLimits, DirectoryUser,
-    GROUP_MEMBER_LIMIT,
+    ACTIVITY_LAG_MS, DIRECTORY_USER_LIMIT, Directory, DirectoryGroup, DirectoryLimits,
+    DirectoryUser, GROUP_MEMBER_LIMIT,
 };
 pub use directory_file::{DirectoryFile, DirectoryGroupFile, DirectoryUserFile};
 pub use file::SiteFile;
@@ -31,6 +32,7 @@ pub use oauth::{
 };
 pub use product::{Perms, Product};
 pub use provisioning::{display_name as scim_display_name, primary_email};
+pub use seat::{SeatPath, UserManagement};
 pub use secret::{Redacted, constant_time_eq};
 pub use token::{ApiToken, AuthFailure};
 pub use webhook::{
@@ -52,6 +54,10 @@ pub mod groups {
     pub const JSM_USERS: &str = "jira-servicemanagement-users";
     /// Product-access group of Jira Software.
     pub const SOFTWARE_USERS: &str = "jira-software-users";
+    /// Admin group of older sites; grants JSM by default.
+    pub const ADMINISTRATORS: &str = "administrators";
+    /// Organization admins (centralized user management); grants JSM by default.
+    pub const ORG_ADMINS: &str = "org-admins";
 }
 
 /// The emulated site and its indexes.
@@ -71,6 +77,8 @@ pub struct Site {
     pub oauth: OAuthState,
     /// Webhook registrations and the outbox of user events.
     pub webhooks: Webhooks,
+    /// Original or centralized user management (which paths grant seats, which admin calls exist).
+    pub user_management: UserManagement,
     by_account_id: HashMap<Box<str>, AccountKey>,
     by_email: HashMap<Box<str>, AccountKey>,
     group_by_name: HashMap<String, GroupKey>,
@@ -93,6 +101,7 @@ impl Site {
             directory: Directory::default(),
             oauth: OAuthState::default(),
             webhooks: Webhooks::default(),
+            user_management: UserManagement::default(),
             by_account_id: HashMap::new(),
             by_email: HashMap::new(),
             group_by_name: HashMap::new(),
@@ -158,6 +167,9 @@ impl Site {
             site_access: true,
             created: now,
             last_active: None,
+            suspended: false,
+            direct_roles: Vec::new(),
+            trusted: false,
         })
     }
 
@@ -311,7 +323,7 @@ impl Site {
         if token.expires_at <= now {
             return Err(AuthFailure::Expired);
         }
-        if !account.active {
+        if !account.active || account.suspended {
             return Err(AuthFailure::Inactive);
         }
         Ok(token.account)
@@ -319,10 +331,9 @@ impl Site {
 }
 
 impl Site {
-    /// What an account may do, from its group memberships.
+    /// What an account may do, from its group memberships and product roles.
     pub fn perms(&self, account: AccountKey) -> Perms {
         let mut perms = Perms::default();
-        let mut licensed = false;
         for (_, g) in self
             .live_groups()
             .filter(|(_, g)| g.members.contains(&account))
@@ -330,38 +341,30 @@ impl Site {
             let name = g.name.as_str();
             perms.site_admin |= name.eq_ignore_ascii_case(groups::SITE_ADMINS);
             perms.jira_admin |= name.eq_ignore_ascii_case(groups::JIRA_ADMINS);
-            perms.agent |= name.eq_ignore_ascii_case(groups::JSM_USERS);
-            licensed |= self
-                .products
-                .iter()
-                .any(|p| p.group.eq_ignore_ascii_case(name));
+        }
+        let mut licensed = false;
+        for p in &self.products {
+            let granted = !self.grants(account, p).is_empty();
+            licensed |= granted;
+            perms.agent |= granted && p.group.eq_ignore_ascii_case(groups::JSM_USERS);
         }
         perms.jira_admin |= perms.site_admin;
         perms.browse_users = perms.jira_admin || licensed;
         perms
     }
 
-    /// Accounts holding a seat of the product: active members of its group with site access.
+    /// Seats of the product billed now: accounts that hold its user role by any path and can be billed (see
+    /// [`Site::holds_seat`]).
     pub fn seats_used(&self, product: &Product) -> u32 {
-        self.find_group_by_name(&product.group)
-            .and_then(|k| self.group(k))
-            .map(|g| {
-                g.members
-                    .iter()
-                    .filter(|k| {
-                        let a = self.account(**k);
-                        a.active && a.site_access
-                    })
-                    .count() as u32
-            })
-            .unwrap_or(0)
+        self.seat_holders(product).len() as u32
     }
 
-    /// The product whose access group has this name.
+    /// The product whose access groups (default or other) include this group.
     pub fn product_of_group(&self, group_name: &str) -> Option<&Product> {
-        self.products
-            .iter()
-            .find(|p| p.group.eq_ignore_ascii_case(group_name))
+        self.products.iter().find(|p| {
+            p.group.eq_ignore_ascii_case(group_name)
+                || p.groups.iter().any(|g| g.eq_ignore_ascii_case(group_name))
+        })
     }
 }
 

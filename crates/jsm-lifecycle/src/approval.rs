@@ -112,19 +112,8 @@ impl Engine {
                 .set_plan_status(&plan.id, PlanStatus::Ready)
                 .await?;
         }
-        self.store
-            .audit_append(jsm_store::AuditDraft {
-                at: now,
-                actor: approver.to_string(),
-                kind: audit::kind::APPROVAL.into(),
-                plan_id: Some(plan.id.clone()),
-                item_key: None,
-                action: "approve".into(),
-                target: plan.summary.clone(),
-                outcome: "approved".into(),
-                request_id: None,
-                detail: serde_json::json!({ "hash": plan.hash, "expires_at": approval.expires_at }),
-            })
+        let detail = serde_json::json!({ "hash": plan.hash, "expires_at": approval.expires_at });
+        self.decided(&plan, approver, audit::kind::APPROVAL, "approved", detail)
             .await?;
         Ok(approval)
     }
@@ -150,21 +139,36 @@ impl Engine {
         self.store
             .set_plan_status(&plan.id, PlanStatus::Rejected)
             .await?;
-        self.store
-            .audit_append(jsm_store::AuditDraft {
-                at: now,
-                actor: by.to_string(),
-                kind: audit::kind::REJECTION.into(),
-                plan_id: Some(plan.id.clone()),
-                item_key: None,
-                action: "reject".into(),
-                target: plan.summary.clone(),
-                outcome: "rejected".into(),
-                request_id: None,
-                detail: serde_json::json!({ "hash": plan.hash, "reason": reason }),
-            })
+        let detail = serde_json::json!({ "hash": plan.hash, "reason": reason });
+        self.decided(&plan, by, audit::kind::REJECTION, "rejected", detail)
             .await?;
         Ok(rejection)
+    }
+
+    /// Audits a person's decision on a plan.
+    async fn decided(
+        &self,
+        plan: &Plan,
+        who: &str,
+        kind: &str,
+        outcome: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        self.store
+            .audit_append(jsm_store::AuditDraft {
+                at: self.client.clock().now(),
+                actor: who.to_string(),
+                kind: kind.into(),
+                plan_id: Some(plan.id.clone()),
+                item_key: None,
+                action: kind.into(),
+                target: plan.summary.clone(),
+                outcome: outcome.into(),
+                request_id: None,
+                detail,
+            })
+            .await?;
+        Ok(())
     }
 
     async fn stored(&self, id: &str) -> Result<PlanRecord> {

@@ -48,6 +48,7 @@ pub fn plan_made(plan: &Plan, actor: &str) -> AuditDraft {
             "observe_calls": plan.estimate.observe_calls,
             "approval_reasons": plan.approval_reasons,
             "notes": plan.notes,
+            "reads": plan.reads,
         }),
     }
 }
@@ -86,6 +87,8 @@ pub fn item_outcome(
 pub struct WriteRecord {
     /// The plan.
     pub plan_id: String,
+    /// The item of that plan.
+    pub item_key: String,
     /// What was done.
     pub action: Action,
     /// The account it was for, when the action names it only indirectly.
@@ -104,6 +107,7 @@ fn write_of(record: &AuditRecord) -> Option<WriteRecord> {
     let action: Action = serde_json::from_value(d.detail.get("action")?.clone()).ok()?;
     Some(WriteRecord {
         plan_id: d.plan_id.clone()?,
+        item_key: d.item_key.clone()?,
         action,
         account_id: d
             .detail

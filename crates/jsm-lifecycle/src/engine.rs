@@ -72,6 +72,16 @@ impl Engine {
             .map_or(0, |m| u32::try_from(m.snapshot().sent).unwrap_or(u32::MAX))
     }
 
+    /// Finishes a draft built outside the operations (a program that assembles a [`PlanKind::Batch`] plan, a
+    /// test): gives it an id, this engine's actor as requester, the client clock's time and the site, estimates
+    /// it under [`Engine::rates`], lets the policy mark what needs approval, and seals it. Nothing is stored or
+    /// sent: pass the plan to [`Engine::submit`] or write it with [`Plan::to_json`].
+    ///
+    /// [`PlanKind::Batch`]: crate::plan::PlanKind::Batch
+    pub fn finish_draft(&self, draft: Draft) -> Result<Plan> {
+        self.finish(draft, self.calls_sent())
+    }
+
     /// Finishes a draft: id, requester, time, estimate, policy, hash.
     pub(crate) fn finish(&self, mut draft: Draft, calls_before: u32) -> Result<Plan> {
         draft.observed(self.calls_sent().saturating_sub(calls_before));
@@ -82,6 +92,7 @@ impl Engine {
             site: self.site.clone(),
         };
         let mut plan = draft.finish(stamp, &self.rates);
+        plan.reads = crate::apply::reads_so_far();
         self.policy.evaluate(&mut plan);
         plan.seal()
     }

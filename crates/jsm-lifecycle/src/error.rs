@@ -115,6 +115,26 @@ pub enum Error {
     /// A value could not be encoded.
     #[error("cannot encode: {0}")]
     Encode(String),
+    /// The source of desired state could not be read (a bad row, an unreachable server, a refused bind).
+    #[error(transparent)]
+    Source(#[from] jsm_sources::Error),
+}
+
+/// Bad input in the source or mapping is refused; a source that cannot be read or refuses us is a failure.
+fn source_kind(e: &jsm_sources::Error) -> ErrorKind {
+    use jsm_sources::Error as S;
+    match e {
+        S::Io { .. }
+        | S::BadRows { .. }
+        | S::UnknownColumn { .. }
+        | S::MissingColumn { .. }
+        | S::Format { .. }
+        | S::SourceSpec { .. }
+        | S::MissingEnv { .. }
+        | S::Mapping { .. }
+        | S::Watermark { .. } => ErrorKind::Refused,
+        _ => ErrorKind::Failed,
+    }
 }
 
 impl Error {
@@ -133,6 +153,7 @@ impl Error {
             Error::Client(_) | Error::Store(_) | Error::SiteChanged { .. } | Error::Encode(_) => {
                 ErrorKind::Failed
             }
+            Error::Source(e) => source_kind(e),
         }
     }
 

@@ -7,17 +7,20 @@
 pub mod apply;
 pub mod approval;
 pub mod audit;
+pub mod credentials;
 pub mod engine;
 pub mod error;
 pub mod observe;
 pub mod ops;
 pub mod plan;
 pub mod policy;
+pub mod reconcile;
+pub mod seats;
 
-pub use apply::{ApplyReport, ItemReport, Outcome, Progress, Quiet};
+pub use apply::{ApplyReport, ItemReport, Outcome, Progress, Quiet, RequestIds};
 pub use engine::Engine;
 pub use error::{Error, ErrorKind, Result};
 pub use observe::{Capabilities, Observe, Person};
 pub use ops::{AgentRequest, CustomerRequest};
-pub use plan::{Plan, PlanKind};
+pub use plan::{AgentRule, Plan, PlanKind, Relaxation, RequesterKind};
 pub use policy::Policy;

@@ -4,7 +4,12 @@
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::plan::{Action, Plan};
+use crate::plan::{Action, AgentRule, ManualCheck, Plan, Precondition};
+
+/// The rule an item gets from the agent overlay: in a plan an agent requested (through the MCP server), every
+/// deactivation, removal and seat grant needs a human approval whatever the plan's size, unless the MCP config
+/// relaxed that rule for the tool, which the plan then records in `agent_relaxed`.
+pub const AGENT_RULE: &str = "mcp.agent_requires_approval";
 
 /// Version of the policy file format.
 pub const POLICY_VERSION: u32 = 1;
@@ -27,6 +32,15 @@ pub struct Policy {
     /// How apply runs.
     #[serde(default)]
     pub apply: ApplyPolicy,
+    /// Seat reports and reclaims.
+    #[serde(default)]
+    pub seats: crate::seats::SeatsPolicy,
+    /// Credential checks.
+    #[serde(default)]
+    pub credentials: crate::credentials::CredentialsPolicy,
+    /// How a reconcile reacts to each synchronization situation.
+    #[serde(default)]
+    pub reconcile: crate::reconcile::ReconcilePolicy,
 }
 
 /// When a deactivation needs approval.
@@ -135,6 +149,9 @@ impl Default for Policy {
             deletion_guard: DeletionGuard::default(),
             offboard: OffboardPolicy::default(),
             apply: ApplyPolicy::default(),
+            seats: crate::seats::SeatsPolicy::default(),
+            credentials: crate::credentials::CredentialsPolicy::default(),
+            reconcile: crate::reconcile::ReconcilePolicy::default(),
         }
     }
 }
@@ -161,6 +178,16 @@ impl Policy {
                 detail: "apply.concurrency and apply.max_attempts must be at least 1".into(),
             });
         }
+        if let Some(detail) = policy
+            .seats
+            .problem()
+            .or_else(|| policy.credentials.problem())
+        {
+            return Err(Error::BadConfig {
+                path: path.to_string(),
+                detail,
+            });
+        }
         Ok(policy)
     }
 
@@ -170,21 +197,29 @@ impl Policy {
         percent.min(f64::from(self.deletion_guard.max_count))
     }
 
-    /// Marks the items (and the plan) that need an approval, each with the rule that asked.
+    /// Marks the items (and the plan) that need an approval, each with the rule that asked. After the rules of
+    /// this file, the agent overlay ([`AGENT_RULE`]) applies to a plan whose `requester_kind` is `agent`: it only
+    /// ever adds approvals, and apply re-runs this same evaluation, so an agent's plan cannot lose them.
     pub fn evaluate(&self, plan: &mut Plan) {
         plan.approval_reasons.clear();
+        let agent_rules: Vec<AgentRule> = AgentRule::ALL
+            .into_iter()
+            .filter(|r| plan.agent_rule_applies(*r))
+            .collect();
         let removed = removed_accounts(plan);
         let limit = self.guard_limit(plan.scope);
-        let guard_tripped = removed > 0 && (removed as f64) > limit;
+        let guard_tripped = removed > 1 && (removed as f64) > limit;
         for item in &mut plan.items {
             let rule = if item.cost.is_some() && self.approval.agent_seat_grants {
                 Some("approval.agent_seat_grants: grants a billable agent seat")
-            } else if matches!(item.action, Action::Deactivate { .. })
+            } else if item.action.is_deactivation()
                 && self.approval.deactivations == DeactivationRule::Always
             {
                 Some("approval.deactivations = \"always\"")
             } else if guard_tripped && item.action.is_removal() {
                 Some("deletion_guard")
+            } else if agent_rules.iter().any(|r| r.covers(item)) {
+                Some(AGENT_RULE)
             } else {
                 None
             };
@@ -209,7 +244,8 @@ impl Policy {
     }
 }
 
-/// Distinct accounts a plan removes from something or deactivates.
+/// Distinct accounts a plan removes from something or deactivates. One account is never a mass deletion: a
+/// single person's offboard is judged by `approval.deactivations`, the guard by plans that touch several.
 fn removed_accounts(plan: &Plan) -> usize {
     let mut ids: Vec<&str> = plan
         .items
@@ -218,8 +254,16 @@ fn removed_accounts(plan: &Plan) -> usize {
             Action::RemoveFromDesk { account_id, .. }
             | Action::RemoveFromOrganization { account_id, .. }
             | Action::RemoveFromGroup { account_id, .. }
-            | Action::Deactivate { account_id, .. } => Some(account_id.as_str()),
-            Action::ScimRemoveFromGroup { scim_id, .. } => Some(scim_id.as_str()),
+            | Action::SuspendAccess { account_id, .. }
+            | Action::Deactivate { account_id, .. }
+            | Action::Manual {
+                verify: ManualCheck::Inactive { account_id },
+                ..
+            } => Some(account_id.as_str()),
+            Action::ScimRemoveFromGroup { .. } => match &i.precondition {
+                Precondition::ScimLinked { account_id, .. } => Some(account_id.as_str()),
+                _ => None,
+            },
             _ => None,
         })
         .collect();

@@ -114,3 +114,119 @@ pub struct AdminError {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
+
+/// A directory of the organization (`GET /admin/v2/orgs/{orgId}/directories`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminDirectory {
+    pub directory_id: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A user's roles on one resource (v2 `role-assignments`): which roles, and how each was assigned.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRoleAssignment {
+    /// The resource's ARI, e.g. `ari:cloud:jira-servicedesk::site/{cloudId}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_owner: Option<String>,
+    /// Deprecated by Atlassian in favour of `roleAssignments`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub role_assignments: Vec<RoleAssignment>,
+    /// Null for platform roles (site admin, org admin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory_id: Option<String>,
+    /// `active`, `suspended` or `no_membership`; null for platform roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_directory_status: Option<String>,
+}
+
+/// One role and the methods that assigned it: `group_direct`, `direct`, `inferred`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleAssignment {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub role_assignment_methods: Vec<String>,
+}
+
+/// `GET /admin/v1/orgs/{orgId}/directory/users/{accountId}/last-active-dates`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LastActivePage {
+    #[serde(default)]
+    pub data: LastActiveDates,
+    #[serde(default)]
+    pub links: AdminLinks,
+}
+
+/// Products used, with the date of last use; `added_to_org` only on centralized user management.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LastActiveDates {
+    #[serde(default)]
+    pub product_access: Vec<ProductLastActive>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added_to_org: Option<String>,
+}
+
+/// One product's last-active date (`yyyy-MM-dd`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductLastActive {
+    #[serde(default)]
+    pub id: String,
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_active: Option<String>,
+}
+
+/// A user API token as the admin API-access API lists it (`GET /admin/api-access/v1/orgs/{orgId}/api-tokens`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrgApiToken {
+    pub id: String,
+    #[serde(default)]
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_active_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<TokenOwner>,
+}
+
+/// The account that owns an API token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenOwner {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// A live API token of one account, as the user management API lists it (`ApiTokenModel`: no expiry).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserApiToken {
+    pub id: String,
+    #[serde(default)]
+    pub label: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_access: Option<String>,
+}

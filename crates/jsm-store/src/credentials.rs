@@ -1,9 +1,12 @@
-//! Credential metadata (kind, owner, expiry, last use): never the secret, only where it lives.
+//! Credential metadata (kind, owner, expiry, last use) and kind-specific facts (an OAuth grant's consent and
+//! rotation, a matched token id): never the secret, only where it lives.
+
+use chrono::{DateTime, Utc};
 
 use crate::Store;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::CredentialMeta;
-use crate::rows::{CredentialRow, convert, ms, ms_opt};
+use crate::rows::{CredentialRow, convert, json_text, ms, ms_opt};
 
 const COLUMNS: &str =
     "name, kind, owner, created_at, expires_at, last_used_at, last_verified_at, secret_ref";
@@ -53,13 +56,60 @@ impl Store {
         convert(rows)
     }
 
-    /// Forgets a credential's metadata; `true` if it was known.
+    /// Forgets a credential's metadata and facts; `true` if it was known.
     pub async fn credential_remove(&self, name: &str) -> Result<bool> {
+        on_pool!(self, pool => sqlx::query("DELETE FROM credential_facts WHERE name = $1")
+            .bind(name)
+            .execute(pool)
+            .await?
+            .rows_affected());
         let n = on_pool!(self, pool => sqlx::query("DELETE FROM credentials WHERE name = $1")
             .bind(name)
             .execute(pool)
             .await?
             .rows_affected());
         Ok(n > 0)
+    }
+
+    /// Replaces the kind-specific facts of a credential (a JSON object the caller builds from a type with no
+    /// secret in it). The credential's metadata must exist.
+    pub async fn credential_facts_put(
+        &self,
+        name: &str,
+        facts: &serde_json::Value,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        if self.credential(name).await?.is_none() {
+            return Err(Error::NotFound {
+                what: format!("credential {name}"),
+            });
+        }
+        on_pool!(self, pool => sqlx::query(
+            "INSERT INTO credential_facts (name, facts, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET facts = excluded.facts, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(json_text(facts))
+        .bind(ms(at))
+        .execute(pool)
+        .await?
+        .rows_affected());
+        Ok(())
+    }
+
+    /// The facts of a credential, if any were recorded.
+    pub async fn credential_facts(&self, name: &str) -> Result<Option<serde_json::Value>> {
+        let text: Option<String> = on_pool!(self, pool => sqlx::query_scalar(
+            "SELECT facts FROM credential_facts WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(pool)
+        .await?);
+        text.map(|t| {
+            serde_json::from_str(&t).map_err(|e| Error::Corrupt {
+                what: format!("credential {name} facts: not JSON ({e})"),
+            })
+        })
+        .transpose()
     }
 }

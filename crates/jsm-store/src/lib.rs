@@ -49,6 +49,7 @@ mod open;
 mod operators;
 mod plans;
 mod postgres;
+mod reconcile;
 mod rows;
 mod schedule_fires;
 mod sqlite;
@@ -64,6 +65,7 @@ pub use model::{
 };
 pub use operators::{Operator, Session};
 pub use plans::MIN_PLAN_PREFIX;
+pub use reconcile::{RunLock, SiteFact, Watermark};
 pub use tamper::Tamper;
 pub use webhook_deliveries::{DeliveryOutcome, WebhookDelivery};
 

@@ -9,7 +9,7 @@ use jsm_lifecycle::{Capabilities, Engine, Policy};
 use jsm_store::Store;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::cli::{Format, Global};
+use crate::cli::{Format, Global, Output};
 use crate::config::{self, Profile};
 use crate::error::{CliError, CliResult};
 
@@ -74,26 +74,23 @@ impl Settings {
     /// an API token.
     pub fn client_builder(&self) -> CliResult<jsm_client::ClientBuilder> {
         let s = self;
-        let missing = |what: &str, var: &str| {
+        let missing = |what: &str, var: &str, flag: &str| {
             CliError::usage(format!(
-                "no {what}: set {var}, pass --{} or add it to a profile",
-                var.trim_start_matches("ATLASSIAN_")
-                    .to_lowercase()
-                    .replace('_', "-")
+                "no {what}: set {var}, pass {flag} or add it to a profile"
             ))
         };
         let site = s
             .site
             .as_deref()
-            .ok_or_else(|| missing("site", "ATLASSIAN_SITE"))?;
+            .ok_or_else(|| missing("site", "ATLASSIAN_SITE", "--site"))?;
         let email = s
             .email
             .as_deref()
-            .ok_or_else(|| missing("email", "ATLASSIAN_EMAIL"))?;
+            .ok_or_else(|| missing("email", "ATLASSIAN_EMAIL", "--api-email"))?;
         let token = s
             .api_token
             .as_ref()
-            .ok_or_else(|| missing("API token", "ATLASSIAN_API_TOKEN"))?;
+            .ok_or_else(|| missing("API token", "ATLASSIAN_API_TOKEN", "--api-token"))?;
         let mut builder = Client::builder()
             .site(site)
             .basic_auth(email, token.expose_secret());
@@ -125,6 +122,8 @@ pub struct Context {
     pub settings: Settings,
     /// Output format.
     pub format: Format,
+    /// `--output` as given (`csv` only for `seats`).
+    pub output: Output,
     metrics: Arc<Metrics>,
 }
 
@@ -135,7 +134,8 @@ impl Context {
         let profile = file.profile(global.profile.as_deref())?;
         Ok(Self {
             settings: Settings::resolve(global, profile),
-            format: global.output,
+            format: global.output.format(),
+            output: global.output,
             metrics: Arc::new(Metrics::default()),
         })
     }
@@ -145,6 +145,10 @@ impl Context {
         Self {
             settings,
             format,
+            output: match format {
+                Format::Table => Output::Table,
+                Format::Json => Output::Json,
+            },
             metrics: Arc::new(Metrics::default()),
         }
     }
@@ -158,7 +162,10 @@ impl Context {
     pub fn client(&self) -> CliResult<Client> {
         Ok(self
             .client_builder()?
-            .observer(self.metrics.clone())
+            .observer(Arc::new(jsm_client::observer::Observers(vec![
+                self.metrics.clone(),
+                Arc::new(jsm_lifecycle::RequestIds),
+            ])))
             .build()?)
     }
 

@@ -17,6 +17,8 @@ pub enum Exit {
     Usage,
     /// 3: a plan waits for an approval.
     AwaitingApproval,
+    /// `credentials check`: 0 all fine, 1 something expires within the window, 2 something is already dead.
+    Check(u8),
 }
 
 impl Exit {
@@ -27,6 +29,7 @@ impl Exit {
             Exit::Failed => 1,
             Exit::Usage => 2,
             Exit::AwaitingApproval => 3,
+            Exit::Check(code) => code,
         }
     }
 }
@@ -102,6 +105,12 @@ impl From<jsm_client::Error> for CliError {
 
 impl From<jsm_store::Error> for CliError {
     fn from(e: jsm_store::Error) -> Self {
+        Self::from(jsm_lifecycle::Error::from(e))
+    }
+}
+
+impl From<jsm_sources::Error> for CliError {
+    fn from(e: jsm_sources::Error) -> Self {
         Self::from(jsm_lifecycle::Error::from(e))
     }
 }

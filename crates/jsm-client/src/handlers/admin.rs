@@ -1,5 +1,8 @@
 //! The organizations admin API (managed accounts, directory suspend/restore/remove, directory groups) and the
-//! user-management lifecycle API (disable/enable an account).
+//! user-management lifecycle API (disable/enable an account). Directories, role assignments, last-active dates
+//! and API-token listings are in [`access`].
+
+pub mod access;
 
 use jsm_proto::admin::{AdminMembership, AdminMessage, AdminUser, LifecycleMessage, NewAdminGroup};
 use reqwest::Method;

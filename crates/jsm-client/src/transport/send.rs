@@ -213,6 +213,7 @@ impl Client {
                         class: class.clone(),
                         status,
                         elapsed,
+                        request_id: request_id(&headers, &ApiErrorBody::Empty),
                     });
                     inner
                         .limiter

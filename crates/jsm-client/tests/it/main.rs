@@ -8,6 +8,7 @@
     reason = "tests and benches fail loudly"
 )]
 
+mod access;
 mod common;
 mod emulator;
 mod handlers;

@@ -27,7 +27,8 @@ pub struct LastActiveBody {
     days_ago: Option<i64>,
 }
 
-/// `PUT /_emulator/last-active`: sets an account's last-active date.
+/// `PUT /_emulator/last-active`: sets an account's last-active date as the admin API already reports it (the
+/// 24-hour lag applies to uses, not to dates set here).
 pub async fn set_last_active(
     State(emu): State<Emulator>,
     Body(body): Body<LastActiveBody>,
@@ -51,15 +52,18 @@ pub async fn set_last_active(
         None => site
             .products
             .iter()
-            .filter(|p| site.is_member_of(key, &p.group))
+            .filter(|p| !site.grants(key, p).is_empty())
             .map(|p| p.key.clone())
             .collect(),
     };
-    let activity = site.directory.activity.entry(key).or_default();
     for p in &products {
-        activity.insert(p.clone(), at);
+        site.directory.record(key, p, at);
     }
-    let latest = activity.values().max().copied();
+    let latest = site
+        .directory
+        .activity
+        .get(&key)
+        .and_then(|a| a.values().max().copied());
     site.account_mut(key).last_active = latest;
     Ok(h::ok(&json!({
         "accountId": body.account_id,

@@ -2,6 +2,8 @@
 //! users with product access and last-active dates, directory suspension, restoration and removal, and directory
 //! groups, whose SCIM-synced memberships cannot be changed here. Errors carry `ADMIN-…` codes.
 
+pub(crate) mod api_tokens;
+mod directories;
 mod groups;
 mod orgs;
 mod users;
@@ -48,6 +50,27 @@ pub fn router() -> Router<Emulator> {
             "/orgs/{orgId}/directory/groups/{groupId}/memberships/{accountId}",
             delete(groups::remove_member),
         )
+        .fallback(|| async { ApiError::not_found("Unknown resource.").code("ADMIN-404-1") })
+}
+
+/// Routes under `/admin/v2`: directories, role assignments, suspend and restore in a directory.
+pub fn v2_router() -> Router<Emulator> {
+    let user = "/orgs/{orgId}/directories/{directoryId}/users/{accountId}";
+    Router::new()
+        .route("/orgs/{orgId}/directories", get(directories::list))
+        .route(
+            &format!("{user}/role-assignments"),
+            get(directories::role_assignments),
+        )
+        .route(&format!("{user}/suspend"), post(directories::suspend))
+        .route(&format!("{user}/restore"), post(directories::restore))
+        .fallback(|| async { ApiError::not_found("Unknown resource.").code("ADMIN-404-1") })
+}
+
+/// Routes under `/admin/api-access/v1`: the organization's API tokens.
+pub fn api_access_router() -> Router<Emulator> {
+    Router::new()
+        .route("/orgs/{orgId}/api-tokens", get(api_tokens::org_tokens))
         .fallback(|| async { ApiError::not_found("Unknown resource.").code("ADMIN-404-1") })
 }
 

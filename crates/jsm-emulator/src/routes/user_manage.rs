@@ -1,11 +1,12 @@
 //! The user management API at `/users/{accountId}/manage` (Bearer organization API key): deactivating and
-//! reactivating a managed account. Deactivation reaches every surface, as suspension does.
+//! reactivating a managed account, and listing its API tokens. Deactivation reaches every surface, as
+//! suspension does.
 
 use axum::Router;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::Value;
 
 use crate::Emulator;
@@ -17,6 +18,7 @@ pub fn router() -> Router<Emulator> {
     Router::new()
         .route("/lifecycle/disable", post(disable))
         .route("/lifecycle/enable", post(enable))
+        .route("/api-tokens", get(super::admin::api_tokens::user_tokens))
         .fallback(|| async { ApiError::not_found("Not found.").code("notFound") })
 }
 

@@ -56,7 +56,7 @@ pub fn user(ctx: &Ctx, site: &Site, key: AccountKey, expand: Expand) -> User {
     let roles: Vec<&Product> = site
         .products
         .iter()
-        .filter(|p| groups.iter().any(|g| g.name.eq_ignore_ascii_case(&p.group)))
+        .filter(|p| !site.grants(key, p).is_empty())
         .collect();
     let group_items = if expand.groups {
         let mut names: Vec<GroupName> = groups.iter().map(|g| group_name(ctx, g)).collect();
@@ -82,7 +82,7 @@ pub fn user(ctx: &Ctx, site: &Site, key: AccountKey, expand: Expand) -> User {
         email_address: account.visible_email().map(str::to_string),
         avatar_urls: avatar_urls(site, key),
         display_name: account.display_name.clone(),
-        active: account.active && account.site_access,
+        active: account.active && account.site_access && !account.suspended,
         time_zone: Some(account.time_zone().to_string()),
         locale: Some("en_US".to_string()),
         groups: Some(SimpleList {
@@ -109,7 +109,7 @@ pub fn user_details(ctx: &Ctx, site: &Site, key: AccountKey) -> UserDetails {
         email_address: account.visible_email().map(str::to_string),
         avatar_urls: avatar_urls(site, key),
         display_name: account.display_name.clone(),
-        active: account.active,
+        active: account.active && !account.suspended,
         time_zone: Some(account.time_zone().to_string()),
     }
 }
@@ -123,22 +123,28 @@ pub fn group_name(ctx: &Ctx, group: &Group) -> GroupName {
     }
 }
 
-/// A product licence with seat counts from its group.
+/// A product licence: every group that grants it (default group first), and seat counts by Atlassian's rules
+/// (every path counted once; apps, customers, deactivated and suspended accounts never).
 pub fn application_role(ctx: &Ctx, site: &Site, product: &Product) -> ApplicationRole {
     let used = i64::from(site.seats_used(product));
-    let details: Vec<GroupName> = site
-        .find_group_by_name(&product.group)
-        .and_then(|k| site.group(k))
-        .map(|g| vec![group_name(ctx, g)])
-        .unwrap_or_default();
+    let granting: Vec<&Group> = site
+        .granting_groups(product)
+        .into_iter()
+        .filter_map(|k| site.group(k))
+        .collect();
+    let defaults: Vec<&Group> = granting
+        .iter()
+        .copied()
+        .filter(|g| g.name.eq_ignore_ascii_case(&product.group))
+        .collect();
     let seats = product.seats.map_or(-1, i64::from);
     ApplicationRole {
         key: product.key.clone(),
         name: product.name.clone(),
-        groups: vec![product.group.clone()],
-        group_details: details.clone(),
-        default_groups: vec![product.group.clone()],
-        default_groups_details: details,
+        groups: granting.iter().map(|g| g.name.clone()).collect(),
+        group_details: granting.iter().map(|g| group_name(ctx, g)).collect(),
+        default_groups: defaults.iter().map(|g| g.name.clone()).collect(),
+        default_groups_details: defaults.iter().map(|g| group_name(ctx, g)).collect(),
         selected_by_default: false,
         defined: true,
         number_of_seats: seats,

@@ -99,7 +99,7 @@ fn seed_activity(site: &mut Site, now: i64) {
         for (n, (product, group)) in products.iter().enumerate() {
             if site.is_member_of(key, group) {
                 let at = now - (days + n as i64 * 2) * DAY_MS;
-                site.directory.touch(key, product, at);
+                site.directory.record(key, product, at);
                 latest = latest.max(Some(at));
             }
         }

@@ -35,6 +35,16 @@ pub struct Account {
     pub created: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_active: Option<i64>,
+    /// Access to this site is suspended (v2 directory `suspend`): roles and groups are kept, no product seat
+    /// is billed, Atlassian Guard still bills the account.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspended: bool,
+    /// Product keys whose user role was granted to the account itself rather than through a group.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub direct_roles: Vec<String>,
+    /// Holds the Trusted role (original user management only): access to every product without a group.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub trusted: bool,
 }
 
 fn yes() -> bool {

@@ -12,6 +12,9 @@ use super::{AccountKey, GroupKey};
 pub const DIRECTORY_USER_LIMIT: usize = 150_000;
 /// Atlassian's published limit of synced users in one group.
 pub const GROUP_MEMBER_LIMIT: usize = 35_000;
+/// How late the admin API reports activity: "data for the last activity may be delayed by up to 24 hours".
+/// The emulator takes the whole 24 hours, so a use shows in last-active dates a day after it happened.
+pub const ACTIVITY_LAG_MS: i64 = 24 * 3600 * 1000;
 
 /// A SCIM user: the IdP's record of one managed account.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,8 +83,10 @@ pub struct Directory {
     pub groups: Vec<Option<DirectoryGroup>>,
     /// Accounts removed from the organization directory (`DELETE /directory/users/{accountId}`).
     pub removed: BTreeSet<AccountKey>,
-    /// Last-active time per account and product key (`jira-servicedesk`, `jira-software`).
+    /// Last-active time per account and product key (`jira-servicedesk`, `jira-software`): the latest use.
     pub activity: BTreeMap<AccountKey, BTreeMap<String, i64>>,
+    /// The last use the admin API already reports while a newer one is inside [`ACTIVITY_LAG_MS`].
+    pub activity_settled: BTreeMap<AccountKey, BTreeMap<String, i64>>,
     pub limits: DirectoryLimits,
     user_by_id: HashMap<String, usize>,
     user_by_account: HashMap<AccountKey, usize>,
@@ -161,14 +166,94 @@ impl Directory {
             .filter_map(|(i, g)| g.as_ref().map(|g| (i, g)))
     }
 
-    /// Records that the account used `product` at `at` (keeps the latest).
+    /// Records that the account used `product` at `at` (keeps the latest). The admin API shows the use only
+    /// [`ACTIVITY_LAG_MS`] later; until then it keeps showing the previous one.
     pub fn touch(&mut self, account: AccountKey, product: &str, at: i64) {
-        let slot = self
+        let latest = self
             .activity
+            .get(&account)
+            .and_then(|p| p.get(product))
+            .copied();
+        if let Some(previous) = latest {
+            if at <= previous {
+                return;
+            }
+            if previous <= at - ACTIVITY_LAG_MS {
+                self.activity_settled
+                    .entry(account)
+                    .or_default()
+                    .insert(product.to_string(), previous);
+            }
+        }
+        self.activity
             .entry(account)
             .or_default()
-            .entry(product.to_string())
-            .or_insert(at);
-        *slot = (*slot).max(at);
+            .insert(product.to_string(), at);
+    }
+
+    /// Sets the last use as already reported (seeds and the control plane: history the admin API has processed).
+    pub fn record(&mut self, account: AccountKey, product: &str, at: i64) {
+        self.activity
+            .entry(account)
+            .or_default()
+            .insert(product.to_string(), at);
+        self.activity_settled
+            .entry(account)
+            .or_default()
+            .insert(product.to_string(), at);
+    }
+
+    /// The last use of `product` the admin API reports at `now`, lag included.
+    pub fn reported(&self, account: AccountKey, product: &str, now: i64) -> Option<i64> {
+        let latest = self.activity.get(&account)?.get(product).copied()?;
+        if latest <= now - ACTIVITY_LAG_MS {
+            return Some(latest);
+        }
+        self.activity_settled
+            .get(&account)
+            .and_then(|p| p.get(product))
+            .copied()
+            .filter(|at| *at <= latest)
+    }
+
+    /// The latest use of any product the admin API reports at `now`.
+    pub fn reported_any(&self, account: AccountKey, now: i64) -> Option<i64> {
+        let products = self.activity.get(&account)?;
+        products
+            .keys()
+            .filter_map(|p| self.reported(account, p, now))
+            .max()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_use_shows_a_day_later_and_the_previous_one_until_then() {
+        let day = ACTIVITY_LAG_MS;
+        let mut dir = Directory::default();
+        dir.record(1, "jira-servicedesk", 10 * day);
+        dir.touch(1, "jira-servicedesk", 100 * day);
+        assert_eq!(
+            dir.reported(1, "jira-servicedesk", 100 * day),
+            Some(10 * day)
+        );
+        assert_eq!(
+            dir.reported(1, "jira-servicedesk", 101 * day),
+            Some(100 * day)
+        );
+        dir.touch(2, "jira-servicedesk", 100 * day);
+        assert_eq!(
+            dir.reported(2, "jira-servicedesk", 100 * day + 5),
+            None,
+            "never used before"
+        );
+        dir.touch(2, "jira-servicedesk", 100 * day + 10);
+        assert_eq!(
+            dir.reported(2, "jira-servicedesk", 101 * day + 10),
+            Some(100 * day + 10)
+        );
     }
 }

@@ -22,6 +22,10 @@ pub struct DirectoryFile {
     /// Last-active times (epoch ms) by account id, then product key.
     #[serde(default)]
     pub activity: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Uses already reported while a newer one is inside the 24-hour lag; absent in older files, where every
+    /// date counts as reported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_settled: Option<BTreeMap<String, BTreeMap<String, i64>>>,
     #[serde(default)]
     pub limits: DirectoryLimits,
 }
@@ -104,6 +108,12 @@ impl Site {
                 .iter()
                 .map(|(k, products)| (id(*k), products.clone()))
                 .collect(),
+            activity_settled: Some(
+                dir.activity_settled
+                    .iter()
+                    .map(|(k, products)| (id(*k), products.clone()))
+                    .collect(),
+            ),
             limits: dir.limits,
         }
     }
@@ -167,8 +177,17 @@ impl Site {
         for id in file.removed {
             dir.removed.insert(account("removed", &id)?);
         }
+        let settled_given = file.activity_settled.is_some();
         for (id, products) in file.activity {
-            dir.activity.insert(account("activity", &id)?, products);
+            let key = account("activity", &id)?;
+            if !settled_given {
+                dir.activity_settled.insert(key, products.clone());
+            }
+            dir.activity.insert(key, products);
+        }
+        for (id, products) in file.activity_settled.unwrap_or_default() {
+            dir.activity_settled
+                .insert(account("activitySettled", &id)?, products);
         }
         Ok(dir)
     }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::directory_file::DirectoryFile;
 use super::{
     Account, AccountKey, ApiToken, DeskAccess, Group, OAuthState, Organization, Product,
-    ServiceDesk, Site, Webhooks,
+    ServiceDesk, Site, UserManagement, Webhooks,
 };
 use crate::ids::IdGen;
 
@@ -37,6 +37,13 @@ pub struct SiteFile {
     /// Webhook registrations; absent in older files.
     #[serde(default)]
     pub webhooks: Webhooks,
+    /// Original or centralized user management; absent in older files (centralized).
+    #[serde(default, skip_serializing_if = "is_centralized")]
+    pub user_management: UserManagement,
+}
+
+fn is_centralized(um: &UserManagement) -> bool {
+    *um == UserManagement::Centralized
 }
 
 /// A group with its members' account ids.
@@ -141,6 +148,7 @@ impl Site {
                 outbox: Vec::new(),
                 ..self.webhooks.clone()
             },
+            user_management: self.user_management,
         }
     }
 
@@ -248,6 +256,7 @@ impl Site {
         site.directory = site.directory_from_file(file.directory)?;
         site.oauth = file.oauth;
         site.webhooks = file.webhooks;
+        site.user_management = file.user_management;
         Ok(site)
     }
 }

@@ -334,9 +334,13 @@ async fn last_active_dates_follow_the_clock_and_the_control_plane() {
         "jira-service-desk"
     );
 
-    // Using the site moves the date to now on the emulator clock.
+    // Using the site moves the date to the day of use, which the admin API reports 24 hours late: until then
+    // it still shows the previous date.
     emu.control(Method::POST, "/clock/advance", Some(json!({ "days": 10 })))
         .await;
+    let used_on = chrono::DateTime::from_timestamp_millis(emu.emu.now())
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default();
     let token = emu.token_for(&email).await;
     let resp = emu
         .as_user(
@@ -348,21 +352,29 @@ async fn last_active_dates_follow_the_clock_and_the_control_plane() {
         .send()
         .await;
     assert_eq!(resp.expect("send").status(), StatusCode::OK);
-    let (_, dates) = org(
-        &emu,
-        Method::GET,
-        &format!("/directory/users/{id}/last-active-dates"),
-        None,
-    )
-    .await;
-    let today = chrono::DateTime::from_timestamp_millis(emu.emu.now())
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default();
-    let jsm = dates["data"]["product_access"]
-        .as_array()
-        .and_then(|p| p.iter().find(|x| x["key"] == "jira-service-desk").cloned())
-        .unwrap_or_default();
-    assert_eq!(jsm["last_active"], json!(today));
+    let jsm_date = |dates: &Value| {
+        dates["data"]["product_access"]
+            .as_array()
+            .and_then(|p| p.iter().find(|x| x["key"] == "jira-service-desk").cloned())
+            .unwrap_or_default()["last_active"]
+            .clone()
+    };
+    let path = format!("/directory/users/{id}/last-active-dates");
+    let dates = || org(&emu, Method::GET, &path, None);
+    let (_, within_lag) = dates().await;
+    assert_eq!(
+        jsm_date(&within_lag),
+        json!(expected),
+        "inside the 24 h lag"
+    );
+    emu.control(Method::POST, "/clock/advance", Some(json!({ "days": 1 })))
+        .await;
+    let (_, after_lag) = dates().await;
+    assert_eq!(jsm_date(&after_lag), json!(used_on));
+    assert!(
+        after_lag["data"]["added_to_org"].is_string(),
+        "centralized UM"
+    );
 }
 
 #[tokio::test]

@@ -21,4 +21,5 @@ mod limits_faults;
 mod oauth;
 mod running;
 mod scim;
+mod seats;
 mod webhooks;

@@ -520,6 +520,56 @@ async fn groups_are_jira_groups_and_product_groups_give_seats() {
     .await;
 }
 
+/// PATCHes that add different members to one group at the same time: none is lost. Each PATCH must read, change
+/// and write the group under one lock (a PATCH that wrote back a stale member list dropped the members another
+/// had just added, which the crash test of jsmctl caught as a SCIM group missing a user its journal said done).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_member_adds_to_one_group_lose_none() {
+    let emu = TestEmulator::start().await;
+    let (status, group) = scim(
+        &emu,
+        Method::POST,
+        "/Groups",
+        Some(json!({ "displayName": "concurrent-adds" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{group}");
+    let gid = group["id"].as_str().unwrap_or("").to_string();
+    let mut ids = Vec::new();
+    for i in 0..96 {
+        let user = create(&emu, &format!("concurrent{i}")).await;
+        ids.push(user["id"].as_str().unwrap_or("").to_string());
+    }
+    for batch in ids.chunks(16) {
+        let sends: Vec<_> = batch
+            .iter()
+            .map(|id| {
+                let body = json!({ "Operations": [{ "op": "add", "path": "members", "value": [{ "value": id }] }] });
+                let req = emu.scim(Method::PATCH, &format!("/Groups/{gid}")).json(&body);
+                tokio::spawn(async move { req.send().await.map(|r| r.status()) })
+            })
+            .collect();
+        for send in sends {
+            assert_eq!(send.await.expect("task").expect("request"), StatusCode::OK);
+        }
+    }
+    let (_, group) = scim(&emu, Method::GET, &format!("/Groups/{gid}"), None).await;
+    let members: Vec<&str> = group["members"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|m| m["value"].as_str()).collect())
+        .unwrap_or_default();
+    let lost: Vec<&String> = ids
+        .iter()
+        .filter(|id| !members.contains(&id.as_str()))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} members lost: {lost:?}",
+        lost.len(),
+        ids.len()
+    );
+}
+
 #[tokio::test]
 async fn member_limit_is_enforced() {
     let emu = TestEmulator::start().await;

@@ -61,6 +61,19 @@ async fn precondition(client: &Client, pre: &Precondition) -> Result<Option<Stri
 /// endpoints, so those are `Ready`.
 pub async fn already(client: &Client, action: &Action, account: Option<&str>) -> Result<Check> {
     let done = |v: Value| Ok(Check::AlreadyApplied(v));
+    if let Some(a) = action.activation() {
+        let active = match (a.via, a.scim_id) {
+            (Deactivation::Scim, Some(id)) => {
+                client.scim().get_user(id).await?.active.unwrap_or(true)
+            }
+            _ => client.users().get(a.account_id).await?.active,
+        };
+        return if active == a.active {
+            done(json!({ "account_id": a.account_id }))
+        } else {
+            Ok(Check::Ready)
+        };
+    }
     match action {
         Action::AddToGroup { group, .. } | Action::RemoveFromGroup { group, .. } => {
             let Some(id) = account else {
@@ -79,24 +92,18 @@ pub async fn already(client: &Client, action: &Action, account: Option<&str>) ->
                 Ok(Check::Ready)
             }
         }
-        Action::Deactivate {
+        Action::SuspendAccess {
             account_id,
-            via,
-            scim_id,
-        }
-        | Action::Reactivate {
-            account_id,
-            via,
-            scim_id,
+            directory_id,
         } => {
-            let want = matches!(action, Action::Reactivate { .. });
-            let active = match (via, scim_id) {
-                (Deactivation::Scim, Some(id)) => {
-                    client.scim().get_user(id).await?.active.unwrap_or(true)
-                }
-                _ => client.users().get(account_id).await?.active,
-            };
-            if active == want {
+            let roles = client
+                .admin()
+                .role_assignments(directory_id, account_id)
+                .await?;
+            if roles
+                .iter()
+                .any(|r| r.user_directory_status.as_deref() == Some("suspended"))
+            {
                 done(json!({ "account_id": account_id }))
             } else {
                 Ok(Check::Ready)
@@ -127,6 +134,10 @@ pub async fn manual_done(client: &Client, verify: &ManualCheck) -> Result<bool> 
             Ok(have.iter().any(|g| groups.contains(&g.name)))
         }
         ManualCheck::Inactive { account_id } => Ok(!client.users().get(account_id).await?.active),
+        ManualCheck::SeatFreed {
+            account_id,
+            product,
+        } => crate::seats::seat_is_free(client, account_id, product).await,
     }
 }
 

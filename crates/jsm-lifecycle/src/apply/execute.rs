@@ -116,24 +116,30 @@ pub async fn send(client: &Client, action: &Action, account: Option<&str>) -> Re
             client.scim().remove_members(group_id, &[scim_id]).await?;
             change(Change::Applied, json!({ "scim_id": scim_id }))
         }
-        Action::Deactivate {
-            account_id,
-            via,
-            scim_id,
-        }
-        | Action::Reactivate {
-            account_id,
-            via,
-            scim_id,
-        } => {
-            let active = matches!(action, Action::Reactivate { .. });
-            let c = match (via, scim_id) {
-                (Deactivation::Scim, Some(id)) => client.scim().set_active(id, active).await?,
-                _ if active => client.admin().restore(account_id).await?,
-                _ => client.admin().suspend(account_id).await?,
+        Action::Deactivate { .. } | Action::Reactivate { .. } => {
+            let Some(a) = action.activation() else {
+                return Ok(change(Change::AlreadyApplied, out));
             };
-            change(c, json!({ "account_id": account_id }))
+            let c = match (a.via, a.scim_id) {
+                (Deactivation::Scim, Some(id)) => client.scim().set_active(id, a.active).await?,
+                _ if a.active => client.admin().restore(a.account_id).await?,
+                _ => client.admin().suspend(a.account_id).await?,
+            };
+            change(c, json!({ "account_id": a.account_id }))
         }
+        Action::SuspendAccess {
+            account_id,
+            directory_id,
+        } => change(
+            client.admin().suspend_in_directory(directory_id, account_id).await?,
+            json!({ "account_id": account_id }),
+        ),
+        // Links live in jsmctl's store, not on the site: the apply run writes them itself and never sends them.
+        Action::Link { .. } => Sent {
+            outcome: Outcome::NotApplicable,
+            output: out,
+            detail: Some("a link is written to the store by the apply run, not sent to the site".into()),
+        },
         Action::Manual { verify, .. } => {
             let done = manual_done(client, verify).await?;
             Sent {

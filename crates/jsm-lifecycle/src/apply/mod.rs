@@ -7,10 +7,13 @@ mod check;
 mod execute;
 mod gate;
 mod report;
+mod request_ids;
 mod run;
 
 pub use check::{Check, manual_done};
 pub use report::{ApplyReport, ItemReport, Outcome, Progress, Quiet};
+pub use request_ids::RequestIds;
+pub(crate) use request_ids::{collecting as planning, so_far as reads_so_far};
 
 use std::time::Duration;
 

@@ -21,69 +21,72 @@ pub struct AgentRequest {
 impl Engine {
     /// Plans an agent: a SCIM user and a JSM access grant, or a manual invite where no SCIM is configured.
     pub async fn plan_provision_agent(&self, req: &AgentRequest) -> Result<Plan> {
-        super::check_email(&req.email)?;
-        super::check_name(&req.name)?;
-        let before = self.calls_sent();
-        let observe = self.observe();
-        let access = observe.jsm_access_groups().await?;
-        let Some(default_group) = access.first().cloned() else {
-            return Err(Error::not_found(
-                "a group that grants Jira Service Management (application role jira-servicedesk)",
-            ));
-        };
-        let mut draft = Draft::new(
-            PlanKind::ProvisionAgent,
-            format!("provision agent {}", req.email),
-        );
-        let existing = match observe.person(&req.email).await {
-            Ok(p) => Some(p),
-            Err(Error::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        if let Some(person) = &existing {
-            let groups = observe.groups_of(&person.account_id).await?;
-            if let Some(g) = groups.iter().find(|g| access.contains(g)) {
-                draft.note(format!(
-                    "{} already has Jira Service Management through group {g}: nothing to do",
-                    req.email
+        crate::apply::planning(async {
+            super::check_email(&req.email)?;
+            super::check_name(&req.name)?;
+            let before = self.calls_sent();
+            let observe = self.observe();
+            let access = observe.jsm_access_groups().await?;
+            let Some(default_group) = access.first().cloned() else {
+                return Err(Error::not_found(
+                    "a group that grants Jira Service Management (application role jira-servicedesk)",
                 ));
-                return self.finish(draft, before);
-            }
-            if !person.active {
-                return Err(Error::InvalidInput {
-                    field: "--email".into(),
-                    detail: format!(
-                        "the account {} is deactivated; restore it first (jsmctl restore {})",
-                        person.account_id, person.account_id
-                    ),
-                });
-            }
-        }
-        if self.caps.scim {
-            self.plan_scim_agent(&mut draft, req, existing.as_ref(), &access, &default_group)
-                .await?;
-        } else if let Some(person) = &existing {
-            grant_by_jira_group(&mut draft, person, &default_group);
-        } else {
-            draft.push(
-                Action::Manual {
-                    instruction: format!(
-                        "invite {} to Jira Service Management in Atlassian Administration (no SCIM directory \
-                         is configured, and agents cannot be created through the REST API)",
-                        req.email
-                    ),
-                    verify: ManualCheck::InGroup {
-                        email: req.email.clone(),
-                        groups: access.clone(),
-                    },
-                },
-                format!("agent {} ({})", req.email, req.name),
-                "no account has this email and no SCIM directory is configured",
-                Precondition::None,
+            };
+            let mut draft = Draft::new(
+                PlanKind::ProvisionAgent,
+                format!("provision agent {}", req.email),
             );
-            seat(&mut draft);
-        }
-        self.finish(draft, before)
+            let existing = match observe.person(&req.email).await {
+                Ok(p) => Some(p),
+                Err(Error::NotFound { .. }) => None,
+                Err(e) => return Err(e),
+            };
+            if let Some(person) = &existing {
+                let groups = observe.groups_of(&person.account_id).await?;
+                if let Some(g) = groups.iter().find(|g| access.contains(g)) {
+                    draft.note(format!(
+                        "{} already has Jira Service Management through group {g}: nothing to do",
+                        req.email
+                    ));
+                    return self.finish(draft, before);
+                }
+                if !person.active {
+                    return Err(Error::InvalidInput {
+                        field: "--email".into(),
+                        detail: format!(
+                            "the account {} is deactivated; restore it first (jsmctl restore {})",
+                            person.account_id, person.account_id
+                        ),
+                    });
+                }
+            }
+            if self.caps.scim {
+                self.plan_scim_agent(&mut draft, req, existing.as_ref(), &access, &default_group)
+                    .await?;
+            } else if let Some(person) = &existing {
+                grant_by_jira_group(&mut draft, person, &default_group);
+            } else {
+                draft.push(
+                    Action::Manual {
+                        instruction: format!(
+                            "invite {} to Jira Service Management in Atlassian Administration (no SCIM directory \
+                             is configured, and agents cannot be created through the REST API)",
+                            req.email
+                        ),
+                        verify: ManualCheck::InGroup {
+                            email: req.email.clone(),
+                            groups: access.clone(),
+                        },
+                    },
+                    format!("agent {} ({})", req.email, req.name),
+                    "no account has this email and no SCIM directory is configured",
+                    Precondition::None,
+                );
+                seat(&mut draft);
+            }
+            self.finish(draft, before)
+        })
+        .await
     }
 
     async fn plan_scim_agent(

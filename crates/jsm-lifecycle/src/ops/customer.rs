@@ -22,35 +22,38 @@ pub struct CustomerRequest {
 impl Engine {
     /// Plans a portal customer: one create (or link) and the missing desk and organization memberships.
     pub async fn plan_provision_customer(&self, req: &CustomerRequest) -> Result<Plan> {
-        super::check_email(&req.email)?;
-        super::check_name(&req.name)?;
-        let before = self.calls_sent();
-        let observe = self.observe();
-        let mut desks = Vec::new();
-        for d in &req.desks {
-            desks.push(observe.desk(d).await?);
-        }
-        let mut orgs = Vec::new();
-        for o in &req.organizations {
-            orgs.push(observe.organization(o).await?);
-        }
-        let mut draft = Draft::new(
-            PlanKind::ProvisionCustomer,
-            format!("provision customer {}", req.email),
-        );
-        let existing = match observe.person(&req.email).await {
-            Ok(p) => Some(p),
-            Err(Error::NotFound { .. }) => None,
-            Err(e) => return Err(e),
-        };
-        match existing {
-            Some(person) => {
-                self.link_existing(&mut draft, &person, &desks, &orgs)
-                    .await?
+        crate::apply::planning(async {
+            super::check_email(&req.email)?;
+            super::check_name(&req.name)?;
+            let before = self.calls_sent();
+            let observe = self.observe();
+            let mut desks = Vec::new();
+            for d in &req.desks {
+                desks.push(observe.desk(d).await?);
             }
-            None => create_new(&mut draft, req, &desks, &orgs),
-        }
-        self.finish(draft, before)
+            let mut orgs = Vec::new();
+            for o in &req.organizations {
+                orgs.push(observe.organization(o).await?);
+            }
+            let mut draft = Draft::new(
+                PlanKind::ProvisionCustomer,
+                format!("provision customer {}", req.email),
+            );
+            let existing = match observe.person(&req.email).await {
+                Ok(p) => Some(p),
+                Err(Error::NotFound { .. }) => None,
+                Err(e) => return Err(e),
+            };
+            match existing {
+                Some(person) => {
+                    self.link_existing(&mut draft, &person, &desks, &orgs)
+                        .await?
+                }
+                None => create_new(&mut draft, req, &desks, &orgs),
+            }
+            self.finish(draft, before)
+        })
+        .await
     }
 
     async fn link_existing(

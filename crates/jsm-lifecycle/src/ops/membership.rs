@@ -10,12 +10,14 @@ use crate::plan::{AccountRef, Action, Draft, Plan, PlanKind, Precondition};
 impl Engine {
     /// Plans adding accounts to a Jira group (those already in it are left out).
     pub async fn plan_group_add(&self, group: &str, account_ids: &[String]) -> Result<Plan> {
-        self.plan_group_change(group, account_ids, true).await
+        crate::apply::planning(async { self.plan_group_change(group, account_ids, true).await })
+            .await
     }
 
     /// Plans removing accounts from a Jira group (those not in it are left out).
     pub async fn plan_group_remove(&self, group: &str, account_ids: &[String]) -> Result<Plan> {
-        self.plan_group_change(group, account_ids, false).await
+        crate::apply::planning(async { self.plan_group_change(group, account_ids, false).await })
+            .await
     }
 
     async fn plan_group_change(
@@ -97,47 +99,50 @@ impl Engine {
 
     /// Plans removing accounts from a desk's customers (those not on it are left out).
     pub async fn plan_customers_remove(&self, desk: &str, account_ids: &[String]) -> Result<Plan> {
-        require_ids(account_ids)?;
-        let before = self.calls_sent();
-        let observe = self.observe();
-        let desk = observe.desk(desk).await?;
-        let customers = self.client.customers().list(&desk.id).all().await?;
-        let mut draft = Draft::new(
-            PlanKind::Customers,
-            format!(
-                "remove {} customer(s) from desk {}",
-                account_ids.len(),
-                desk.key
-            ),
-        );
-        draft.scope(u32::try_from(customers.len()).unwrap_or(u32::MAX));
-        for id in account_ids {
-            let person = observe.person(id).await?;
-            let label = person
-                .email
-                .clone()
-                .unwrap_or_else(|| person.account_id.clone());
-            if customers.iter().any(|c| c.account_id == person.account_id) {
-                draft.push(
-                    Action::RemoveFromDesk {
-                        desk_id: desk.id.clone(),
-                        desk_key: desk.key.clone(),
-                        account_id: person.account_id.clone(),
-                    },
-                    format!("{label} on desk {}", desk.key),
-                    "jsmctl customers remove",
-                    Precondition::AccountExists {
-                        account_id: person.account_id.clone(),
-                    },
-                );
-            } else {
-                draft.note(format!(
-                    "{label} is not a customer of desk {}: nothing to do",
+        crate::apply::planning(async {
+            require_ids(account_ids)?;
+            let before = self.calls_sent();
+            let observe = self.observe();
+            let desk = observe.desk(desk).await?;
+            let customers = self.client.customers().list(&desk.id).all().await?;
+            let mut draft = Draft::new(
+                PlanKind::Customers,
+                format!(
+                    "remove {} customer(s) from desk {}",
+                    account_ids.len(),
                     desk.key
-                ));
+                ),
+            );
+            draft.scope(u32::try_from(customers.len()).unwrap_or(u32::MAX));
+            for id in account_ids {
+                let person = observe.person(id).await?;
+                let label = person
+                    .email
+                    .clone()
+                    .unwrap_or_else(|| person.account_id.clone());
+                if customers.iter().any(|c| c.account_id == person.account_id) {
+                    draft.push(
+                        Action::RemoveFromDesk {
+                            desk_id: desk.id.clone(),
+                            desk_key: desk.key.clone(),
+                            account_id: person.account_id.clone(),
+                        },
+                        format!("{label} on desk {}", desk.key),
+                        "jsmctl customers remove",
+                        Precondition::AccountExists {
+                            account_id: person.account_id.clone(),
+                        },
+                    );
+                } else {
+                    draft.note(format!(
+                        "{label} is not a customer of desk {}: nothing to do",
+                        desk.key
+                    ));
+                }
             }
-        }
-        self.finish(draft, before)
+            self.finish(draft, before)
+        })
+        .await
     }
 }
 

@@ -10,66 +10,77 @@ use crate::plan::{Action, Deactivation, Draft, ManualCheck, Plan, PlanKind, Prec
 impl Engine {
     /// Plans the offboarding of the account with this email or id.
     pub async fn plan_offboard(&self, who: &str) -> Result<Plan> {
-        let before = self.calls_sent();
-        let observe = self.observe();
-        let person = observe.person(who).await?;
-        if person.account_type == "app" {
-            return Err(Error::InvalidInput {
-                field: "EMAIL_OR_ACCOUNT_ID".into(),
-                detail: format!(
-                    "{} is an app account; offboard people only",
-                    person.account_id
-                ),
-            });
-        }
-        let label = person
-            .email
-            .clone()
-            .unwrap_or_else(|| person.account_id.clone());
-        let mut draft = Draft::new(PlanKind::Offboard, format!("offboard {label}"));
-        self.plan_deactivation(&mut draft, &person, &label);
-        let exists = || Precondition::AccountExists {
-            account_id: person.account_id.clone(),
-        };
-        let policy = &self.policy.offboard;
-        if policy.remove_from_desks {
-            for desk in observe.desks().await? {
-                if observe.in_desk(&desk, &person).await? {
-                    draft.push(
-                        Action::RemoveFromDesk {
-                            desk_id: desk.id.clone(),
-                            desk_key: desk.key.clone(),
-                            account_id: person.account_id.clone(),
-                        },
-                        format!("{label} on desk {}", desk.key),
-                        "offboard.remove_from_desks",
-                        exists(),
-                    );
+        crate::apply::planning(async {
+            let before = self.calls_sent();
+            let observe = self.observe();
+            let person = observe.person(who).await?;
+            if person.account_type == "app" {
+                return Err(Error::InvalidInput {
+                    field: "EMAIL_OR_ACCOUNT_ID".into(),
+                    detail: format!(
+                        "{} is an app account; offboard people only",
+                        person.account_id
+                    ),
+                });
+            }
+            let label = person
+                .email
+                .clone()
+                .unwrap_or_else(|| person.account_id.clone());
+            let mut draft = Draft::new(PlanKind::Offboard, format!("offboard {label}"));
+            self.plan_deactivation(&mut draft, &person, &label);
+            let exists = || Precondition::AccountExists {
+                account_id: person.account_id.clone(),
+            };
+            let policy = &self.policy.offboard;
+            if policy.remove_from_desks {
+                for desk in observe.desks().await? {
+                    if observe.in_desk(&desk, &person).await? {
+                        draft.push(
+                            Action::RemoveFromDesk {
+                                desk_id: desk.id.clone(),
+                                desk_key: desk.key.clone(),
+                                account_id: person.account_id.clone(),
+                            },
+                            format!("{label} on desk {}", desk.key),
+                            "offboard.remove_from_desks",
+                            exists(),
+                        );
+                    }
                 }
             }
-        }
-        if policy.remove_from_organizations {
-            for org in observe.organizations().await? {
-                if observe.in_organization(&org, &person.account_id).await? {
-                    draft.push(
-                        Action::RemoveFromOrganization {
-                            organization_id: org.id.clone(),
-                            organization: org.name.clone(),
-                            account_id: person.account_id.clone(),
-                        },
-                        format!("{label} in organization {}", org.name),
-                        "offboard.remove_from_organizations",
-                        exists(),
-                    );
+            if policy.remove_from_organizations {
+                for org in observe.organizations().await? {
+                    if observe.in_organization(&org, &person.account_id).await? {
+                        draft.push(
+                            Action::RemoveFromOrganization {
+                                organization_id: org.id.clone(),
+                                organization: org.name.clone(),
+                                account_id: person.account_id.clone(),
+                            },
+                            format!("{label} in organization {}", org.name),
+                            "offboard.remove_from_organizations",
+                            exists(),
+                        );
+                    }
                 }
             }
-        }
-        if policy.remove_from_groups {
-            self.plan_group_removals(&mut draft, &person, &label)
-                .await?;
-        }
-        self.note_seat_after(&mut draft, &person).await?;
-        self.finish(draft, before)
+            if policy.remove_from_groups {
+                self.plan_group_removals(&mut draft, &person, &label)
+                    .await?;
+            }
+            // Cut access first: memberships are removed once the deactivation is done.
+            let first = draft.items().first();
+            if let Some(key) = first
+                .filter(|i| matches!(i.action, Action::Deactivate { .. }))
+                .map(|i| i.key.clone())
+            {
+                draft.after(&key);
+            }
+            self.note_seat_after(&mut draft, &person).await?;
+            self.finish(draft, before)
+        })
+        .await
     }
 
     fn plan_deactivation(&self, draft: &mut Draft, person: &Person, label: &str) {

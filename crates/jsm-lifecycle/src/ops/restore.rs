@@ -13,70 +13,85 @@ use crate::plan::{AccountRef, Action, Draft, Plan, PlanKind, Precondition};
 impl Engine {
     /// Plans the restore of the account with this email or id from its last offboard.
     pub async fn plan_restore(&self, who: &str) -> Result<Plan> {
-        let before = self.calls_sent();
-        let observe = self.observe();
-        let person = observe.person(who).await?;
-        let label = person
-            .email
-            .clone()
-            .unwrap_or_else(|| person.account_id.clone());
-        let mut writes = audit::last_offboard(&self.store, &person.account_id).await?;
-        // Access first: reactivate before re-adding memberships.
-        writes.sort_by_key(|w| !matches!(w.action, Action::Deactivate { .. }));
-        let Some(plan_id) = writes.first().map(|w| w.plan_id.clone()) else {
-            return Err(Error::not_found(format!(
-                "an applied offboard of {label} in the audit log"
-            )));
-        };
-        let mut draft = Draft::new(
-            PlanKind::Restore,
-            format!("restore {label} (undo offboard plan {plan_id})"),
-        );
-        let reason = format!("restore: offboard plan {plan_id} removed it");
-        let access = observe.jsm_access_groups().await?;
-        let groups: BTreeSet<String> = observe
-            .groups_of(&person.account_id)
-            .await?
-            .into_iter()
-            .collect();
-        for write in &writes {
-            if let Some(action) = self.reverse(&write.action, &person, &groups).await? {
-                let target = match &action {
-                    Action::Reactivate { .. } => format!("account {label}"),
-                    Action::AddToDesk { desk_key, .. } => format!("{label} on desk {desk_key}"),
-                    Action::AddToOrganization { organization, .. } => {
-                        format!("{label} in organization {organization}")
+        crate::apply::planning(async {
+            let before = self.calls_sent();
+            let observe = self.observe();
+            let person = observe.person(who).await?;
+            let label = person
+                .email
+                .clone()
+                .unwrap_or_else(|| person.account_id.clone());
+            let mut writes = audit::last_offboard(&self.store, &person.account_id).await?;
+            // Access first: reactivate before re-adding memberships.
+            writes.sort_by(|a, b| {
+                let deactivation = |w: &WriteRecord| !matches!(w.action, Action::Deactivate { .. });
+                (deactivation(a), &a.item_key).cmp(&(deactivation(b), &b.item_key))
+            });
+            let Some(plan_id) = writes.first().map(|w| w.plan_id.clone()) else {
+                return Err(Error::not_found(format!(
+                    "an applied offboard of {label} in the audit log"
+                )));
+            };
+            let mut draft = Draft::new(
+                PlanKind::Restore,
+                format!("restore {label} (undo offboard plan {plan_id})"),
+            );
+            let reason = format!("restore: offboard plan {plan_id} removed it");
+            let access = observe.jsm_access_groups().await?;
+            let groups: BTreeSet<String> = observe
+                .groups_of(&person.account_id)
+                .await?
+                .into_iter()
+                .collect();
+            for write in &writes {
+                if let Some(action) = self.reverse(&write.action, &person, &groups).await? {
+                    let target = match &action {
+                        Action::Reactivate { .. } => format!("account {label}"),
+                        Action::AddToDesk { desk_key, .. } => format!("{label} on desk {desk_key}"),
+                        Action::AddToOrganization { organization, .. } => {
+                            format!("{label} in organization {organization}")
+                        }
+                        Action::AddToGroup { group, .. } | Action::ScimAddToGroup { group, .. } => {
+                            format!("{label} in group {group}")
+                        }
+                        _ => label.clone(),
+                    };
+                    let seat = match &action {
+                        Action::AddToGroup { group, .. } | Action::ScimAddToGroup { group, .. } => {
+                            access.contains(group)
+                        }
+                        _ => false,
+                    };
+                    draft.push(
+                        action,
+                        target,
+                        reason.clone(),
+                        Precondition::AccountExists {
+                            account_id: person.account_id.clone(),
+                        },
+                    );
+                    if seat && let Some(item) = draft.last() {
+                        item.cost = Some(AGENT_SEAT_COST.into());
                     }
-                    Action::AddToGroup { group, .. } | Action::ScimAddToGroup { group, .. } => {
-                        format!("{label} in group {group}")
-                    }
-                    _ => label.clone(),
-                };
-                let seat = match &action {
-                    Action::AddToGroup { group, .. } | Action::ScimAddToGroup { group, .. } => {
-                        access.contains(group)
-                    }
-                    _ => false,
-                };
-                draft.push(
-                    action,
-                    target,
-                    reason.clone(),
-                    Precondition::AccountExists {
-                        account_id: person.account_id.clone(),
-                    },
-                );
-                if seat && let Some(item) = draft.last() {
-                    item.cost = Some(AGENT_SEAT_COST.into());
                 }
             }
-        }
-        if draft.items().is_empty() {
-            draft.note(format!(
-                "{label} already has everything the offboard removed: nothing to do"
-            ));
-        }
-        self.finish(draft, before)
+            // Access first: memberships come back once the account is active again.
+            if let Some(key) = draft
+                .items()
+                .first()
+                .filter(|i| matches!(i.action, Action::Reactivate { .. }))
+                .map(|i| i.key.clone())
+            {
+                draft.after(&key);
+            }
+            if draft.items().is_empty() {
+                draft.note(format!(
+                    "{label} already has everything the offboard removed: nothing to do"
+                ));
+            }
+            self.finish(draft, before)
+        })
+        .await
     }
 
     /// The action that undoes `removed`, or None when the state already holds again.

@@ -61,7 +61,10 @@ impl Draft {
             a if a.is_removal() => Risk::Medium,
             _ => Risk::Low,
         };
-        let calls = u32::from(!matches!(action, Action::Manual { .. }));
+        let calls = u32::from(!matches!(
+            action,
+            Action::Manual { .. } | Action::Link { .. }
+        ));
         self.items.push(Item {
             key: key.clone(),
             action,
@@ -74,6 +77,8 @@ impl Draft {
             depends_on: Vec::new(),
             calls,
             cost: None,
+            situation: None,
+            rule: None,
         });
         key
     }
@@ -81,6 +86,15 @@ impl Draft {
     /// The last item pushed, to set dependencies, cost or risk.
     pub fn last(&mut self) -> Option<&mut Item> {
         self.items.last_mut()
+    }
+
+    /// Makes every item other than `first` wait for it (e.g. memberships wait for the deactivation).
+    pub fn after(&mut self, first: &str) {
+        for item in self.items.iter_mut().filter(|i| i.key != first) {
+            if !item.depends_on.iter().any(|d| d == first) {
+                item.depends_on.push(first.to_string());
+            }
+        }
     }
 
     /// Adds a note for people.
@@ -108,6 +122,8 @@ impl Draft {
             kind: self.kind,
             summary: self.summary,
             requester: stamp.requester,
+            requester_kind: super::RequesterKind::Human,
+            agent_relaxed: Vec::new(),
             created_at: stamp.now,
             site: stamp.site,
             scope: self.scope,
@@ -115,6 +131,7 @@ impl Draft {
             estimate,
             notes: self.notes,
             approval_reasons: Vec::new(),
+            reads: Vec::new(),
         }
     }
 }

@@ -24,6 +24,8 @@ pub enum PlanKind {
     Customers,
     /// Any mix of items, e.g. a reconcile or a plan file built by a program.
     Batch,
+    /// Take back billable seats that are not used (`jsmctl seats reclaim`).
+    SeatReclaim,
 }
 
 impl PlanKind {
@@ -37,6 +39,7 @@ impl PlanKind {
             PlanKind::Groups => "groups",
             PlanKind::Customers => "customers",
             PlanKind::Batch => "batch",
+            PlanKind::SeatReclaim => "seat_reclaim",
         }
     }
 }
@@ -175,6 +178,27 @@ pub enum Action {
         /// The SCIM user id, when `via` is SCIM.
         scim_id: Option<String>,
     },
+    /// Suspend the account's access in a directory (the site's users): no seat billed, roles and groups kept,
+    /// reversible with a restore.
+    SuspendAccess {
+        /// Who.
+        account_id: String,
+        /// The directory (v2 admin API).
+        directory_id: String,
+    },
+    /// Record in jsmctl's store that a source identity is this account (no API call): the anchor every later
+    /// reconcile matches by first, so an email changed at the source does not lose the account.
+    Link {
+        /// The source, as the engine names it.
+        source: String,
+        /// The identity's id in the source.
+        source_id: String,
+        /// The account, known or made by an earlier item.
+        account: AccountRef,
+        /// The SCIM user of the account: known, or the output of the item that creates it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scim: Option<AccountRef>,
+    },
     /// A step only a person can take; apply reports it pending until `verify` holds.
     Manual {
         /// What to do, for a person.
@@ -200,6 +224,15 @@ pub enum ManualCheck {
         /// Who.
         account_id: String,
     },
+    /// The account holds no billed seat of the product: inactive or suspended, in no group that grants it,
+    /// and (with the admin API) no direct or inferred role on it. Also what a reclaim re-checks after apply,
+    /// since SCIM can re-add a membership.
+    SeatFreed {
+        /// Who.
+        account_id: String,
+        /// Product key (`jira-servicedesk`).
+        product: String,
+    },
 }
 
 impl Action {
@@ -218,6 +251,8 @@ impl Action {
             Action::ScimRemoveFromGroup { .. } => "scim_remove_from_group",
             Action::Deactivate { .. } => "deactivate",
             Action::Reactivate { .. } => "reactivate",
+            Action::SuspendAccess { .. } => "suspend_access",
+            Action::Link { .. } => "link",
             Action::Manual { .. } => "manual",
         }
     }
@@ -230,9 +265,22 @@ impl Action {
             | Action::RemoveFromOrganization { .. }
             | Action::RemoveFromGroup { .. }
             | Action::ScimRemoveFromGroup { .. }
+            | Action::SuspendAccess { .. }
             | Action::Deactivate { .. } => Sign::Remove,
             _ => Sign::Change,
         }
+    }
+
+    /// True for a deactivation, through an API or as a manual step.
+    pub fn is_deactivation(&self) -> bool {
+        matches!(
+            self,
+            Action::Deactivate { .. }
+                | Action::Manual {
+                    verify: ManualCheck::Inactive { .. },
+                    ..
+                }
+        )
     }
 
     /// True for the removals and deactivations the accidental-deletion guard counts.
@@ -262,7 +310,48 @@ impl Action {
                 Deactivation::Scim => "PATCH /scim/directory/{id}/Users/{id}",
                 Deactivation::AdminSuspend => "POST /admin/v1/orgs/{id}/directory/users/{id}/*",
             },
+            Action::SuspendAccess { .. } => {
+                "POST /admin/v2/orgs/{id}/directories/{id}/users/{id}/suspend"
+            }
+            Action::Link { .. } => "store",
             Action::Manual { .. } => "manual",
+        }
+    }
+}
+
+/// A deactivation or reactivation: who, through which API, and the `active` it leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Activation<'a> {
+    /// The account.
+    pub account_id: &'a str,
+    /// Through which API.
+    pub via: Deactivation,
+    /// The SCIM user, when through SCIM.
+    pub scim_id: Option<&'a str>,
+    /// `active` after the change.
+    pub active: bool,
+}
+
+impl Action {
+    /// The activation change, for `Deactivate` and `Reactivate`.
+    pub fn activation(&self) -> Option<Activation<'_>> {
+        match self {
+            Action::Deactivate {
+                account_id,
+                via,
+                scim_id,
+            }
+            | Action::Reactivate {
+                account_id,
+                via,
+                scim_id,
+            } => Some(Activation {
+                account_id,
+                via: *via,
+                scim_id: scim_id.as_deref(),
+                active: matches!(self, Action::Reactivate { .. }),
+            }),
+            _ => None,
         }
     }
 }
@@ -342,6 +431,78 @@ impl Precondition {
     }
 }
 
+/// Who asked for a plan. A person is the default and is left out of the plan file, so plans made before this
+/// field existed keep their hash.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequesterKind {
+    /// A person (the CLI, the approvals page).
+    #[default]
+    Human,
+    /// An AI agent through the MCP server: policy applies the agent overlay ([`AgentRule`]) on top of its rules.
+    Agent,
+}
+
+impl RequesterKind {
+    /// True for [`RequesterKind::Human`] (the field is then left out of the plan file).
+    pub fn is_human(&self) -> bool {
+        *self == RequesterKind::Human
+    }
+}
+
+/// One rule of the agent overlay: in a plan an agent requested, every item of this kind needs a human approval,
+/// whatever the plan's size, unless the plan records that the operator relaxed the rule ([`Relaxation`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentRule {
+    /// Deactivating an account.
+    Deactivations,
+    /// Removing an account from a desk, an organization or a group.
+    Removals,
+    /// Granting a billable agent seat.
+    SeatGrants,
+}
+
+impl AgentRule {
+    /// Every rule, in the order they are checked.
+    pub const ALL: [AgentRule; 3] = [
+        AgentRule::Deactivations,
+        AgentRule::Removals,
+        AgentRule::SeatGrants,
+    ];
+
+    /// The rule as written in config and plan files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgentRule::Deactivations => "deactivations",
+            AgentRule::Removals => "removals",
+            AgentRule::SeatGrants => "seat_grants",
+        }
+    }
+
+    /// Whether the rule covers this item: a deactivation, a removal, or an item that costs a seat.
+    pub fn covers(self, item: &Item) -> bool {
+        match self {
+            AgentRule::Deactivations => matches!(item.action, Action::Deactivate { .. }),
+            AgentRule::Removals => {
+                item.action.is_removal() && !matches!(item.action, Action::Deactivate { .. })
+            }
+            AgentRule::SeatGrants => item.cost.is_some(),
+        }
+    }
+}
+
+/// An agent-overlay rule the operator relaxed for the tool that made the plan, with the reason they gave. It is
+/// part of the hashed plan, so an approver and the audit log see it: a relaxation is never silent.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relaxation {
+    /// The rule relaxed.
+    pub rule: AgentRule,
+    /// Why (from the MCP config).
+    pub reason: String,
+}
+
 /// One change of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
@@ -367,6 +528,14 @@ pub struct Item {
     pub calls: u32,
     /// What it costs, when it costs money.
     pub cost: Option<String>,
+    /// For reconcile items: the synchronization situation of the person it is for (`linked`, `unlinked`,
+    /// `unmatched`, `deleted`, `disputed`, `orphan`). Absent from other plans, so their hashes are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub situation: Option<String>,
+    /// For reconcile items: the matching rule that decided the account (`link`, `external_id`, `email`,
+    /// `account_id`), when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
 }
 
 /// Estimated API work and time.
@@ -398,6 +567,12 @@ pub struct Plan {
     pub summary: String,
     /// Who asked for it.
     pub requester: String,
+    /// Whether a person or an agent asked; an agent's plan gets the stricter agent overlay of the policy.
+    #[serde(default, skip_serializing_if = "RequesterKind::is_human")]
+    pub requester_kind: RequesterKind,
+    /// Agent-overlay rules relaxed for this plan by the MCP config (only meaningful for an agent's plan).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agent_relaxed: Vec<Relaxation>,
     /// When it was made.
     pub created_at: DateTime<Utc>,
     /// The site it is for.
@@ -412,12 +587,28 @@ pub struct Plan {
     pub notes: Vec<String>,
     /// Set by policy: why the plan needs an approval (empty when it does not).
     pub approval_reasons: Vec<String>,
+    /// The reads that decided the plan: `METHOD route STATUS request-id` per call, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reads: Vec<String>,
 }
 
 impl Plan {
     /// True when a human must approve the plan before apply.
     pub fn needs_approval(&self) -> bool {
         !self.approval_reasons.is_empty() || self.items.iter().any(|i| i.needs_approval)
+    }
+
+    /// Marks the plan as requested by an agent with these overlay rules relaxed; the caller then evaluates the
+    /// policy again and seals it (the agent overlay only ever adds approvals).
+    pub fn requested_by_agent(&mut self, relaxed: Vec<Relaxation>) {
+        self.requester_kind = RequesterKind::Agent;
+        self.agent_relaxed = relaxed;
+    }
+
+    /// True when the agent-overlay rule applies to this plan (an agent asked and the rule was not relaxed).
+    pub fn agent_rule_applies(&self, rule: AgentRule) -> bool {
+        self.requester_kind == RequesterKind::Agent
+            && !self.agent_relaxed.iter().any(|r| r.rule == rule)
     }
 
     /// True when there is nothing to do.

@@ -62,6 +62,7 @@ async fn a_precondition_broken_between_plan_and_apply_stops_the_run_naming_the_i
 async fn the_requester_cannot_approve_their_own_plan_under_distinct_approver() {
     let mut policy = Policy::default();
     policy.approval.distinct_approver = true;
+    policy.approval.deactivations = DeactivationRule::Always;
     let w = World::new(Surfaces::ALL, policy, Backend::Sqlite).await;
     let (email, _, _) = hidden_scim_agent(&w.site());
     let plan = w.engine.plan_offboard(&email).await.unwrap();

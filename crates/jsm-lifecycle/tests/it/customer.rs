@@ -52,6 +52,21 @@ async fn a_new_customer_is_created_once_and_planning_again_changes_nothing() {
                     .contains(&key)
             );
         }
+        let records = w.engine.store.audit_list(0, 1000).await.unwrap();
+        let writes: Vec<_> = records.iter().filter(|r| r.draft.kind == "write").collect();
+        assert_eq!(writes.len(), 4);
+        for w in &writes {
+            let id = w
+                .draft
+                .request_id
+                .as_deref()
+                .expect("each write names Atlassian's request id");
+            let calls = w.draft.detail["extra"]["calls"].as_array().unwrap();
+            assert!(
+                calls.iter().any(|c| c.as_str().unwrap().ends_with(id)),
+                "{calls:?}"
+            );
+        }
         let again = w.engine.plan_provision_customer(&req).await.unwrap();
         assert!(again.is_empty(), "second plan: {:?}", again.items);
         assert!(again.notes.iter().any(|n| n.contains("nothing to do")));

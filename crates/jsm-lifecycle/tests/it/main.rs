@@ -4,9 +4,16 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod agent;
+mod agent_overlay;
 mod apply;
 mod bad_input;
+mod credentials;
 mod customer;
 mod offboard;
+mod reconcile;
+mod reconcile_bad_input;
+mod reconcile_servers;
+mod reconcile_soak;
+mod seats;
 mod secrets;
 mod support;

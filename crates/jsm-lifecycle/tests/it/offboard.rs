@@ -27,11 +27,24 @@ async fn offboarding_a_hidden_email_deactivates_through_scim_and_restore_brings_
         Action::Deactivate { via: Deactivation::Scim, scim_id: Some(s), .. } if *s == scim_id
     ));
     assert!(
-        plan.needs_approval(),
-        "one person of one in scope trips the deletion guard"
+        !plan.needs_approval(),
+        "one person's offboard is no mass deletion: {:?}",
+        plan.approval_reasons
+    );
+    assert!(
+        plan.reads.len() >= 3,
+        "the reads that decided the plan: {:?}",
+        plan.reads
+    );
+    let first = deactivate.key.clone();
+    assert!(
+        plan.items
+            .iter()
+            .filter(|i| i.key != first)
+            .all(|i| i.depends_on == [first.clone()]),
+        "memberships go once access is cut"
     );
     w.engine.submit(&plan).await.unwrap();
-    w.engine.approve(&plan.id, "bob").await.unwrap();
     let report = w.engine.apply(&plan, &Quiet).await.unwrap();
     assert!(report.complete(), "{report:?}");
     {
@@ -144,4 +157,55 @@ async fn without_scim_the_offboard_suspends_through_the_admin_api() {
     assert!(w.engine.apply(&plan, &Quiet).await.unwrap().complete());
     let site = w.site();
     assert!(!site.account(site.find_account(&account_id).unwrap()).active);
+}
+
+#[tokio::test]
+async fn removing_most_of_a_group_trips_the_deletion_guard_until_approved() {
+    let w = World::demo().await;
+    let (group, members): (String, Vec<String>) = {
+        let site = w.site();
+        site.live_groups()
+            .map(|(_, g)| {
+                (
+                    g.name.clone(),
+                    g.members
+                        .iter()
+                        .map(|k| site.account(*k).account_id.clone())
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .find(|(_, m): &(String, Vec<String>)| (3..10).contains(&m.len()))
+            .unwrap()
+    };
+    let remove: Vec<String> = members.iter().take(2).cloned().collect();
+    let plan = w.engine.plan_group_remove(&group, &remove).await.unwrap();
+    assert_eq!(plan.scope as usize, members.len());
+    assert!(plan.needs_approval());
+    assert!(
+        plan.approval_reasons[0].contains("deletion guard: removes or deactivates 2 of"),
+        "{:?}",
+        plan.approval_reasons
+    );
+    assert!(
+        plan.items
+            .iter()
+            .all(|i| i.approval_rule.as_deref() == Some("deletion_guard"))
+    );
+    w.engine.submit(&plan).await.unwrap();
+    let err = w.engine.apply(&plan, &Quiet).await.unwrap_err();
+    assert!(matches!(err, Error::AwaitingApproval { .. }));
+    {
+        let site = w.site();
+        let g = site.find_group_by_name(&group).unwrap();
+        assert_eq!(
+            site.group(g).unwrap().members.len(),
+            members.len(),
+            "nothing removed before the approval"
+        );
+    }
+    w.engine.approve(&plan.id, "bob").await.unwrap();
+    assert!(w.engine.apply(&plan, &Quiet).await.unwrap().complete());
+    let site = w.site();
+    let g = site.find_group_by_name(&group).unwrap();
+    assert_eq!(site.group(g).unwrap().members.len(), members.len() - 2);
 }

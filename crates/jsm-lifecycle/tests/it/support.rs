@@ -40,7 +40,16 @@ impl World {
 
     /// The demo site with these surfaces, policy and store.
     pub async fn new(surfaces: Surfaces, policy: Policy, backend: Backend) -> Self {
-        let emu = TestEmulator::start().await;
+        Self::on(TestEmulator::start().await, surfaces, policy, backend).await
+    }
+
+    /// An engine on this emulator (a dedicated seed), with these surfaces, policy and store.
+    pub async fn on(
+        emu: TestEmulator,
+        surfaces: Surfaces,
+        policy: Policy,
+        backend: Backend,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (store, pg_schema) = match backend {
             Backend::Sqlite => {
@@ -60,8 +69,17 @@ impl World {
             scim: surfaces.scim,
             admin: surfaces.admin,
         };
-        let client = emu.client_with(surfaces);
-        let engine = Engine::new(client, store, policy, caps, "alice", emu.base_url.clone());
+        let metrics = std::sync::Arc::new(jsm_client::Metrics::default());
+        let client = emu
+            .client_builder_with(surfaces)
+            .observer(std::sync::Arc::new(jsm_client::observer::Observers(vec![
+                metrics.clone(),
+                std::sync::Arc::new(jsm_lifecycle::RequestIds),
+            ])))
+            .build()
+            .unwrap();
+        let engine = Engine::new(client, store, policy, caps, "alice", emu.base_url.clone())
+            .with_metrics(metrics);
         Self {
             emu,
             engine,

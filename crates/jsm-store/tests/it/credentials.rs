@@ -5,6 +5,7 @@ use crate::support::{Db, at, plan};
 crate::both_backends!(
     credentials_round_trip_and_upsert_by_name,
     no_table_holds_a_secret,
+    credential_facts_round_trip_and_go_with_the_credential,
 );
 
 fn api_token(name: &str) -> CredentialMeta {
@@ -113,6 +114,7 @@ async fn no_table_holds_a_secret(db: Db) -> anyhow::Result<()> {
         "audit_head",
         "audit_log",
         "credentials",
+        "credential_facts",
         "journal",
         "links",
         "plans",
@@ -143,5 +145,28 @@ async fn no_table_holds_a_secret(db: Db) -> anyhow::Result<()> {
             assert!(!row.contains(secret), "secret stored in {table}: {row}");
         }
     }
+    Ok(())
+}
+
+async fn credential_facts_round_trip_and_go_with_the_credential(db: Db) -> anyhow::Result<()> {
+    let facts = serde_json::json!({"client_id": "app-1", "consented_at": "2026-01-01T00:00:00Z"});
+    let missing = db.store.credential_facts_put("nope", &facts, at(0)).await;
+    assert!(
+        matches!(missing, Err(jsm_store::Error::NotFound { .. })),
+        "{missing:?}"
+    );
+    db.store.credential_put(&api_token("oauth-app")).await?;
+    assert_eq!(db.store.credential_facts("oauth-app").await?, None);
+    db.store
+        .credential_facts_put("oauth-app", &facts, at(1))
+        .await?;
+    assert_eq!(db.store.credential_facts("oauth-app").await?, Some(facts));
+    let rotated = serde_json::json!({"client_id": "app-1", "rotations": 2});
+    db.store
+        .credential_facts_put("oauth-app", &rotated, at(2))
+        .await?;
+    assert_eq!(db.store.credential_facts("oauth-app").await?, Some(rotated));
+    assert!(db.store.credential_remove("oauth-app").await?);
+    assert_eq!(db.store.credential_facts("oauth-app").await?, None);
     Ok(())
 }

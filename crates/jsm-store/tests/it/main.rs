@@ -19,4 +19,5 @@ mod links;
 mod open;
 mod operators;
 mod plans;
+mod reconcile;
 mod webhooks;

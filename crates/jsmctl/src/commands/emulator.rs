@@ -200,25 +200,33 @@ fn save_state(emu: &Emulator, path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Resolves when SIGINT or SIGTERM arrives.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves when SIGINT or SIGTERM arrives. The handlers are installed when this is called, not when the future
+/// is first polled, so a signal sent right after the URL is printed is caught rather than killing the process.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    #[cfg(unix)]
+    let int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(term) => {},
+                _ = wait(int) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -233,6 +241,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     let running = emu.spawn_on(listener)?;
+    let shutdown = shutdown_signal();
     if let Some(path) = &args.env_file
         && let Err(e) = write_env_file(&running, path)
     {
@@ -262,7 +271,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     eprintln!("{}", args.integrations.banner(&base));
-    shutdown_signal().await;
+    shutdown.await;
     let emu = running.emu.clone();
     let served = running.stop().await;
     if let Some(path) = &args.env_file {

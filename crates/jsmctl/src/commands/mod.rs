@@ -3,20 +3,35 @@
 pub mod approvals;
 pub mod audit;
 pub mod changes;
+pub mod credentials;
 pub mod demo;
 pub mod emulator;
+pub mod mcp;
 pub mod plans;
 pub mod reads;
+pub mod reconcile;
+pub mod seats;
 pub mod serve;
 pub mod write;
 
-use crate::cli::{ApprovalsCmd, AuditCmd, Command, CustomersCmd, GroupsCmd, PlanCmd, UsersCmd};
+use crate::cli::{
+    ApprovalsCmd, AuditCmd, Command, CustomersCmd, GroupsCmd, LinksCmd, PlanArgs, PlanCmd, UsersCmd,
+};
 use crate::context::Context;
 use crate::error::{CliError, CliResult};
 
 /// Runs a command that works on a site (every command but `emulator` and `demo`).
 pub async fn dispatch(ctx: &Context, command: Command) -> CliResult {
+    if ctx.output == crate::cli::Output::Csv
+        && !matches!(&command, Command::Seats(a) if a.command.is_none())
+    {
+        return Err(CliError::usage(
+            "--output csv is for the seat report (jsmctl seats); use table or json here",
+        ));
+    }
     match command {
+        Command::Seats(a) => seats::run(ctx, a).await,
+        Command::Credentials(c) => credentials::run(ctx, c).await,
         Command::Users(UsersCmd::Get { account_id }) => reads::users_get(ctx, &account_id).await,
         Command::Users(UsersCmd::Find { email_or_query }) => {
             reads::users_find(ctx, &email_or_query).await
@@ -34,7 +49,22 @@ pub async fn dispatch(ctx: &Context, command: Command) -> CliResult {
         }
         Command::Offboard(p) => changes::offboard(ctx, &p).await,
         Command::Restore(p) => changes::restore(ctx, &p).await,
-        Command::Plan(PlanCmd::Show { plan }) => plans::show(ctx, &plan).await,
+        Command::Plan(PlanArgs {
+            command: Some(PlanCmd::Show { plan }),
+            ..
+        }) => plans::show(ctx, &plan).await,
+        Command::Plan(args) => reconcile::plan(ctx, &args.source, args.out.as_deref()).await,
+        Command::Reconcile(args) => reconcile::reconcile(ctx, &args).await,
+        Command::Trace(args) => reconcile::trace(ctx, &args.email_or_source_id, &args.source).await,
+        Command::Links(LinksCmd::List { source }) => {
+            reconcile::links_list(ctx, source.as_deref()).await
+        }
+        Command::Links(LinksCmd::Show { who, source }) => {
+            reconcile::links_show(ctx, &who, source.as_deref()).await
+        }
+        Command::Links(LinksCmd::Unlink { source_id, source }) => {
+            reconcile::unlink(ctx, &source, &source_id).await
+        }
         Command::Apply(a) => plans::apply(ctx, &a.plan, a.yes).await,
         Command::Status => plans::status(ctx).await,
         Command::Approvals(ApprovalsCmd::List) => approvals::list(ctx).await,
@@ -47,6 +77,7 @@ pub async fn dispatch(ctx: &Context, command: Command) -> CliResult {
         Command::Audit(AuditCmd::List { limit }) => audit::list(ctx, limit).await,
         Command::Audit(AuditCmd::Verify) => audit::verify(ctx).await,
         Command::Audit(AuditCmd::Export { out }) => audit::export(ctx, out.as_deref()).await,
+        Command::Mcp(args) => mcp::run(ctx, &args).await,
         Command::Serve(args) => serve::run(ctx, &args).await,
         Command::Operators(cmd) => serve::operators(ctx, &cmd).await,
         Command::Emulator(_) | Command::Demo(_) => Err(CliError::usage(

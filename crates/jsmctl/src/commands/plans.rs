@@ -62,9 +62,9 @@ pub async fn status(ctx: &Context) -> CliResult {
         if still.is_empty() {
             let report = engine.apply(&plan, &jsm_lifecycle::Quiet).await?;
             eprintln!(
-                "plan {}: every manual step is done now; apply finished it ({} applied)",
+                "plan {}: every manual step is done now; apply finished it ({} done)",
                 plan.id,
-                report.count(Outcome::Applied)
+                report.count(Outcome::Applied) + report.count(Outcome::AlreadyApplied)
             );
         } else {
             manual.extend(still.into_iter().map(|(k, i)| (plan.id.clone(), k, i)));

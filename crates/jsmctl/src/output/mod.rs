@@ -3,12 +3,14 @@
 
 mod plan_view;
 mod progress;
+mod seats_view;
 mod table;
 
 use std::io::IsTerminal;
 
 pub use plan_view::{plan_json, render_plan, render_report};
 pub use progress::Bar;
+pub use seats_view::{render_check, render_credentials, render_seats, seats_csv};
 pub use table::table;
 
 /// ANSI colours, only when stdout is a terminal and `NO_COLOR` is unset.

@@ -1,7 +1,7 @@
 //! The Terraform-like view of a plan (`+` create, `~` change, `-` remove or deactivate) and the JSON that
 //! scripts read: `plan_id`, `hash`, `items[]` with `action`, `target`, `outcome`.
 
-use jsm_lifecycle::plan::{Item, Sign};
+use jsm_lifecycle::plan::{Action, Item, Sign};
 use jsm_lifecycle::{ApplyReport, Outcome, Plan};
 use serde_json::{Value, json};
 
@@ -32,6 +32,19 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         plan.requester,
         plan.created_at.format("%Y-%m-%d %H:%M:%S UTC")
     )));
+    if !plan.requester_kind.is_human() {
+        out.push(style.yellow(
+            "  requested by an AI agent through the MCP server: every deactivation, removal and seat grant needs \
+             a human approval (mcp.agent_requires_approval)",
+        ));
+        for r in &plan.agent_relaxed {
+            out.push(style.yellow(&format!(
+                "  relaxed by the MCP config: {} ({})",
+                r.rule.as_str(),
+                r.reason
+            )));
+        }
+    }
     out.push(String::new());
     let width = plan
         .items
@@ -54,7 +67,16 @@ pub fn render_plan(plan: &Plan, style: Style) -> String {
         if item.precondition != jsm_lifecycle::plan::Precondition::None {
             why.push_str(&format!("; requires {}", item.precondition.describe()));
         }
+        if !item.depends_on.is_empty() {
+            why.push_str(&format!("; after {}", item.depends_on.join(", ")));
+        }
         out.push(style.dim(&why));
+        if let Action::Manual { instruction, .. } = &item.action {
+            out.push(format!(
+                "      {}",
+                style.yellow(&format!("manual step: {instruction}"))
+            ));
+        }
         if let Some(cost) = &item.cost {
             out.push(format!("      {}", style.yellow(&format!("cost: {cost}"))));
         }
@@ -144,6 +166,8 @@ pub fn plan_json(plan: &Plan, status: &str, report: Option<&ApplyReport>) -> Val
                 "approval_rule": item.approval_rule,
                 "precondition": item.precondition.describe(),
                 "cost": item.cost,
+                "situation": item.situation,
+                "rule": item.rule,
                 "outcome": done.map_or("planned", |d| d.outcome.as_str()),
                 "detail": done.and_then(|d| d.detail.clone()),
                 "change": item.action,

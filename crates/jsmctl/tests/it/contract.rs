@@ -134,12 +134,29 @@ async fn writes_refuse_without_a_terminal_wait_for_approval_with_3_and_report_js
     );
 
     let account = site.customer();
-    let offboard = site.run(&["offboard", &account, "--output", "json"]);
+    let policy = site.dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "version = 1\n[approval]\ndeactivations = \"always\"\n",
+    )
+    .unwrap();
+    let p = policy.to_str().unwrap();
+    let offboard = site.run(&["--policy", p, "offboard", &account, "--output", "json"]);
     assert_eq!(code(&offboard), 3, "{}", stderr(&offboard));
     let plan_id = json(&offboard)["plan_id"].as_str().unwrap().to_string();
-    let approved = site.run(&["approvals", "approve", &plan_id, "--as", "bob"]);
+    let approved = site.run(&[
+        "--policy",
+        p,
+        "approvals",
+        "approve",
+        &plan_id,
+        "--as",
+        "bob",
+    ]);
     assert_eq!(code(&approved), 0, "{}", stderr(&approved));
-    let applied = site.run(&["apply", &plan_id, "--yes", "--output", "json"]);
+    let applied = site.run(&[
+        "--policy", p, "apply", &plan_id, "--yes", "--output", "json",
+    ]);
     assert_eq!(
         code(&applied),
         0,
@@ -354,7 +371,7 @@ async fn the_requester_cannot_approve_their_own_plan_under_distinct_approver() {
     let policy = site.dir.path().join("policy.toml");
     std::fs::write(
         &policy,
-        "version = 1\n[approval]\ndistinct_approver = true\n",
+        "version = 1\n[approval]\ndistinct_approver = true\ndeactivations = \"always\"\n",
     )
     .unwrap();
     let p = policy.to_str().unwrap();

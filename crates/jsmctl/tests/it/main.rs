@@ -13,8 +13,13 @@ use std::process::{Child, Command, Stdio};
 use serde_json::json;
 
 mod contract;
+mod crash;
+mod demo;
 mod env_file;
+mod mcp;
 mod oauth_flags;
+mod reconcile;
+mod seats;
 mod serve;
 
 fn jsmctl() -> Command {
@@ -142,28 +147,6 @@ fn bad_flags_and_bad_state_files_fail_clearly() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--fault-rate"));
-}
-
-#[test]
-fn demo_tours_the_emulator_and_exits_zero() {
-    let out = jsmctl().arg("demo").output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(text.contains("served maxResults=50"), "{text}");
-    assert!(text.contains("21 agents"), "{text}");
-    assert!(text.contains("120 in total"), "{text}");
-    assert!(text.contains("429"), "{text}");
-    assert!(
-        text.contains("jsm-client: 121 HR customers and 21 agents"),
-        "{text}"
-    );
-    assert!(text.contains(", 0 answered 429"), "{text}");
-    assert!(text.contains("through the SCIM fallback"), "{text}");
-    assert!(text.contains("Tour complete"));
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use super::{admin_product_key, is_managed, known_org, managed_account, managed_o
 use crate::clock::{iso_utc, to_datetime};
 use crate::http::{self as h, ApiError, Ctx};
 use crate::routes::views::avatar_urls;
-use crate::site::{AccountKey, Site, UserEventKind};
+use crate::site::{AccountKey, Site, UserEventKind, UserManagement};
 
 /// Users per page.
 const PAGE: usize = 50;
@@ -39,24 +39,23 @@ fn cursor(offset: usize) -> String {
     URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
 }
 
-/// Products the account can use, with their last-active dates.
-fn product_access(site: &Site, key: AccountKey, base: &str) -> Vec<Value> {
+/// Products the account can use on the site (none while its access is suspended), with the last-active date
+/// the admin API reports (24 hours late).
+fn product_access(site: &Site, key: AccountKey, base: &str, now: i64) -> Vec<Value> {
+    if site.account(key).suspended {
+        return Vec::new();
+    }
     site.products
         .iter()
-        .filter(|p| site.is_member_of(key, &p.group))
+        .filter(|p| !site.grants(key, p).is_empty())
         .map(|p| {
             let mut v = json!({
                 "key": admin_product_key(&p.key),
                 "name": p.name,
                 "url": base,
             });
-            if let Some(at) = site
-                .directory
-                .activity
-                .get(&key)
-                .and_then(|a| a.get(&p.key))
-            {
-                v["last_active"] = json!(iso_utc(*at));
+            if let Some(at) = site.directory.reported(key, &p.key, now) {
+                v["last_active"] = json!(iso_utc(at));
             }
             v
         })
@@ -65,26 +64,25 @@ fn product_access(site: &Site, key: AccountKey, base: &str) -> Vec<Value> {
 
 fn user(ctx: &Ctx, site: &Site, key: AccountKey) -> Value {
     let account = site.account(key);
-    let products = product_access(site, key, &ctx.base);
+    let now = ctx.emu.now();
+    let products = product_access(site, key, &ctx.base, now);
     let mut v = json!({
         "account_id": account.account_id,
         "account_type": "atlassian",
         "account_status": if account.active { "active" } else { "inactive" },
         "name": account.display_name,
         "picture": avatar_urls(site, key).x48,
-        "access_billable": account.active && account.site_access && !products.is_empty(),
+        // Atlassian Guard billing, not a product seat: a suspended account stays Guard-billable.
+        "access_billable": site.guard_billable(key),
         "product_access": products,
         "links": { "self": format!("{}/users/{}/manage", ctx.base, account.account_id) },
     });
     if let Some(email) = account.visible_email() {
         v["email"] = json!(email);
     }
-    let latest = site
-        .directory
-        .activity
-        .get(&key)
-        .and_then(|a| a.values().max().copied())
-        .or(account.last_active);
+    let latest = site.directory.reported_any(key, now).or(account
+        .last_active
+        .filter(|at| *at <= now - crate::site::ACTIVITY_LAG_MS));
     if let Some(at) = latest {
         v["last_active"] = json!(iso_utc(at));
     }
@@ -203,34 +201,30 @@ pub async fn last_active_dates(
     let site = ctx.emu.site();
     let key = managed_account(&site, &account_id)?;
     let cloud_id = &ctx.emu.config().oauth.cloud_id;
+    let now = ctx.emu.now();
+    // "Products accessed by the user": a product never used (or used within the last 24 hours only) is absent.
     let products: Vec<Value> = site
         .products
         .iter()
-        .filter(|p| site.is_member_of(key, &p.group))
-        .map(|p| {
-            let mut v = json!({ "id": cloud_id, "key": admin_product_key(&p.key) });
-            if let Some(at) = site
-                .directory
-                .activity
-                .get(&key)
-                .and_then(|a| a.get(&p.key))
-            {
-                v["last_active"] = json!(to_datetime(*at).format("%Y-%m-%d").to_string());
-            }
-            v
+        .filter_map(|p| {
+            let at = site.directory.reported(key, &p.key, now)?;
+            Some(json!({
+                "id": cloud_id,
+                "key": admin_product_key(&p.key),
+                "last_active": to_datetime(at).format("%Y-%m-%d").to_string(),
+            }))
         })
         .collect();
-    let added = site
-        .directory
-        .user_of_account(key)
-        .map_or(site.account(key).created, |i| {
-            site.directory.users[i].created
-        });
-    Ok(h::ok(&json!({
-        "data": {
-            "product_access": products,
-            "added_to_org": to_datetime(added).format("%Y-%m-%d").to_string(),
-        },
-        "links": {},
-    })))
+    let mut data = json!({ "product_access": products });
+    // `added_to_org` exists only in the new (centralized) user management experience.
+    if site.user_management == UserManagement::Centralized {
+        let added = site
+            .directory
+            .user_of_account(key)
+            .map_or(site.account(key).created, |i| {
+                site.directory.users[i].created
+            });
+        data["added_to_org"] = json!(to_datetime(added).format("%Y-%m-%d").to_string());
+    }
+    Ok(h::ok(&json!({ "data": data, "links": {} })))
 }

@@ -240,6 +240,8 @@ pub async fn add_user(ctx: Ctx, Body(body): Body<MemberBody>) -> Result<Response
     }
     if let Some(product) = site.product_of_group(&group_name)
         && let Some(seats) = product.seats
+        && site.can_hold_seat(account)
+        && !site.holds_seat(account, product)
         && site.seats_used(product) >= seats
     {
         return Err(ApiError::bad_request(format!(
@@ -300,7 +302,12 @@ pub async fn bulk(ctx: Ctx) -> Result<Response, ApiError> {
             site.products
                 .iter()
                 .find(|p| p.key == app)
-                .map(|p| p.group.to_lowercase())
+                .map(|p| {
+                    std::iter::once(&p.group)
+                        .chain(p.groups.iter())
+                        .map(|g| g.to_lowercase())
+                        .collect::<Vec<_>>()
+                })
                 .ok_or_else(|| {
                     ApiError::bad_request(format!("Unknown application key '{app}'."))
                 })?,
@@ -318,7 +325,7 @@ pub async fn bulk(ctx: Ctx) -> Result<Response, ApiError> {
         .filter(|g| {
             product_group
                 .as_ref()
-                .is_none_or(|p| *p == g.name.to_lowercase())
+                .is_none_or(|p| p.contains(&g.name.to_lowercase()))
         })
         .map(|g| GroupDetails {
             name: g.name.clone(),

@@ -197,7 +197,7 @@ pub async fn create_user(ctx: Ctx, Body(body): Body<NewUserBody>) -> Result<Resp
             && site
                 .products
                 .iter()
-                .any(|p| site.is_member_of(existing, &p.group));
+                .any(|p| !site.grants(existing, p).is_empty());
         if has_jira {
             return Ok(created(views::user(
                 &ctx,

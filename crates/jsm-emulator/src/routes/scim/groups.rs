@@ -251,9 +251,11 @@ pub async fn create(ctx: Ctx, Body(body): Body<Value>) -> Result<Response, ApiEr
     Ok(resp)
 }
 
-/// Writes a document over group `idx`: the name cannot change; members are replaced.
+/// Writes a document over group `idx`: the name cannot change; members are replaced. The caller holds the write
+/// lock from the lookup of `idx` on, so no other request runs between what it read and what this writes.
 fn write(
     ctx: &Ctx,
+    site: &mut Site,
     idx: usize,
     doc: &Map<String, Value>,
     missing: StatusCode,
@@ -261,8 +263,7 @@ fn write(
     let projection = Projection::from_params(&ctx.params)?;
     let now = ctx.emu.now();
     let scim = base(ctx);
-    let mut site = ctx.emu.site_mut();
-    let input = check(&site, doc, missing)?;
+    let input = check(site, doc, missing)?;
     let current = site
         .directory
         .group(idx)
@@ -276,12 +277,12 @@ fn write(
         ))
         .code("mutability"));
     }
-    set_members(&mut site, idx, &input, false, now)?;
+    set_members(site, idx, &input, false, now)?;
     let group = site
         .directory
         .group(idx)
         .ok_or_else(|| ApiError::internal("group vanished"))?;
-    Ok(h::ok(&projection.apply(view::group(&site, &scim, group))))
+    Ok(h::ok(&projection.apply(view::group(site, &scim, group))))
 }
 
 pub async fn replace(
@@ -290,8 +291,9 @@ pub async fn replace(
     Body(body): Body<Value>,
 ) -> Result<Response, ApiError> {
     let doc = read_doc(&body)?;
-    let idx = live(&ctx.emu.site(), &id)?;
-    write(&ctx, idx, &doc, StatusCode::BAD_REQUEST)
+    let mut site = ctx.emu.site_mut();
+    let idx = live(&site, &id)?;
+    write(&ctx, &mut site, idx, &doc, StatusCode::BAD_REQUEST)
 }
 
 pub async fn patch(
@@ -300,14 +302,13 @@ pub async fn patch(
     Body(body): Body<Value>,
 ) -> Result<Response, ApiError> {
     let ops = patch::read_body(&body)?;
-    let (idx, mut doc) = {
-        let site = ctx.emu.site();
-        let idx = live(&site, &id)?;
-        let group = site.directory.group(idx).ok_or_else(|| not_found(&id))?;
-        (idx, view::group_doc(&site, group))
-    };
+    // One write lock from read to write: two PATCHes adding different members must both land.
+    let mut site = ctx.emu.site_mut();
+    let idx = live(&site, &id)?;
+    let group = site.directory.group(idx).ok_or_else(|| not_found(&id))?;
+    let mut doc = view::group_doc(&site, group);
     patch::apply(Resource::Group, &mut doc, &ops)?;
-    write(&ctx, idx, &doc, StatusCode::NOT_FOUND)
+    write(&ctx, &mut site, idx, &doc, StatusCode::NOT_FOUND)
 }
 
 /// Groups whose Jira group must outlive the SCIM record (admin and product-access groups).

@@ -297,14 +297,19 @@ pub async fn create(ctx: Ctx, Body(body): Body<Value>) -> Result<Response, ApiEr
     Ok(created_response(&location, &body))
 }
 
-/// Writes a checked document over record `idx` (PUT and PATCH).
-fn write(ctx: &Ctx, idx: usize, doc: Map<String, Value>) -> Result<Response, ApiError> {
+/// Writes a checked document over record `idx` (PUT and PATCH). The caller holds the write lock from the lookup
+/// of `idx` on, so no other request runs between what it read and what this writes.
+fn write(
+    ctx: &Ctx,
+    site: &mut Site,
+    idx: usize,
+    doc: Map<String, Value>,
+) -> Result<Response, ApiError> {
     let projection = Projection::from_params(&ctx.params)?;
     let input = check(doc)?;
     let now = ctx.emu.now();
     let scim = base(ctx);
-    let mut site = ctx.emu.site_mut();
-    check_unique(&site, &input, Some(idx))?;
+    check_unique(site, &input, Some(idx))?;
     let user = &mut site.directory.users[idx];
     user.user_name = input.user_name;
     user.external_id = input.external_id;
@@ -313,7 +318,7 @@ fn write(ctx: &Ctx, idx: usize, doc: Map<String, Value>) -> Result<Response, Api
     user.last_modified = now;
     site.sync_account(idx);
     Ok(h::ok(&projection.apply(view::user(
-        &site,
+        site,
         &scim,
         &site.directory.users[idx],
     ))))
@@ -325,8 +330,9 @@ pub async fn replace(
     Body(body): Body<Value>,
 ) -> Result<Response, ApiError> {
     let doc = read_doc(&body)?;
-    let idx = live(&ctx.emu.site(), &id)?;
-    write(&ctx, idx, doc)
+    let mut site = ctx.emu.site_mut();
+    let idx = live(&site, &id)?;
+    write(&ctx, &mut site, idx, doc)
 }
 
 pub async fn patch(
@@ -335,13 +341,12 @@ pub async fn patch(
     Body(body): Body<Value>,
 ) -> Result<Response, ApiError> {
     let ops: Vec<Operation> = patch::read_body(&body)?;
-    let (idx, mut doc) = {
-        let site = ctx.emu.site();
-        let idx = live(&site, &id)?;
-        (idx, view::user_doc(&site.directory.users[idx]))
-    };
+    // One write lock from read to write, so concurrent PATCHes of one user all land.
+    let mut site = ctx.emu.site_mut();
+    let idx = live(&site, &id)?;
+    let mut doc = view::user_doc(&site.directory.users[idx]);
     patch::apply(Resource::User, &mut doc, &ops)?;
-    write(&ctx, idx, doc)
+    write(&ctx, &mut site, idx, doc)
 }
 
 pub async fn delete(ctx: Ctx, Path((_, id)): Path<(String, String)>) -> Result<Response, ApiError> {
