@@ -48,7 +48,7 @@ pub use state::{AppState, ClientFactory, ClientParams, NoSeatReport, SeatReport,
 pub fn app(state: AppState) -> Router {
     let (api, openapi) = api::router().split_for_parts();
     let openapi_json = openapi.to_pretty_json().unwrap_or_else(|_| "{}".into());
-    let mut router = Router::new()
+    let mut router: Router = Router::new()
         .merge(api)
         .merge(page::router())
         .route(
@@ -59,15 +59,16 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics));
+        .route("/metrics", get(metrics))
+        .fallback(|| async { Error::NotFound("no such endpoint".into()) })
+        .with_state(state.clone());
     if let Some(mcp) = state.0.mcp.clone() {
-        router = router.nest_service("/mcp", mcp);
+        // jsm-mcp's router carries its own paths (`/mcp` and its RFC 9728 metadata) and its own auth layers.
+        router = router.merge(mcp);
     }
     router
-        .fallback(|| async { Error::NotFound("no such endpoint".into()) })
         .layer(DefaultBodyLimit::max(state.config().max_body_bytes))
         .layer(from_fn_with_state(state.clone(), count_requests))
-        .with_state(state)
 }
 
 async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {

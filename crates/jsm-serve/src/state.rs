@@ -167,7 +167,8 @@ impl AppStateBuilder {
         self
     }
 
-    /// A router mounted at `/mcp` (the MCP server of issue 10, when it lands).
+    /// A router merged into the service: the MCP server's (`jsm_mcp::http::app`, serving `/mcp` and its
+    /// protected-resource metadata behind its own authentication).
     pub fn mcp(mut self, router: Router) -> Self {
         self.mcp = Some(router);
         self

@@ -41,9 +41,12 @@ pub struct Args {
     /// Seconds between heartbeats.
     #[arg(long)]
     pub heartbeat_seconds: Option<u64>,
-    /// Mount the MCP server at /mcp.
+    /// Also serve the MCP server (`jsmctl mcp`) at /mcp, behind its own agent tokens.
     #[arg(long)]
     pub mcp: bool,
+    /// The MCP config for --mcp (as `jsmctl mcp --mcp-config` takes).
+    #[arg(long = "mcp-config", env = "JSMCTL_MCP_CONFIG")]
+    pub mcp_config: Option<PathBuf>,
 }
 
 /// `jsmctl operators …`
@@ -90,11 +93,6 @@ fn private(_path: &std::path::Path) -> bool {
 
 /// Runs `jsmctl serve` until SIGINT or SIGTERM.
 pub async fn run(ctx: &Context, args: &Args) -> CliResult {
-    if args.mcp {
-        return Err(CliError::usage(
-            "--mcp: the MCP server (jsm-mcp, issue 10) is not in this build yet; it mounts at /mcp once it is",
-        ));
-    }
     let site = ctx
         .settings
         .site
@@ -162,15 +160,23 @@ pub async fn run(ctx: &Context, args: &Args) -> CliResult {
             .observer(params.observer)
             .build()
     });
-    let state = AppState::builder(store.clone(), config, clients)
-        .policy(ctx.policy()?)
-        .capabilities(ctx.settings.capabilities())
-        .build()
-        .map_err(|e| CliError::failed(e.to_string()))?;
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| CliError::failed(format!("binding {}: {e}", args.listen)))?;
     let addr = listener.local_addr()?;
+    let mut builder = AppState::builder(store.clone(), config, clients)
+        .policy(ctx.policy()?)
+        .capabilities(ctx.settings.capabilities());
+    if args.mcp {
+        let mcp_config = super::mcp::read_config(args.mcp_config.as_deref())?;
+        let server =
+            jsm_mcp::McpServer::new(ctx.engine().await?, mcp_config, jsm_mcp::Extensions::new())
+                .map_err(|e| CliError::usage(e.to_string()))?;
+        builder = builder.mcp(jsm_mcp::http::app(server, &format!("http://{addr}")));
+    }
+    let state = builder
+        .build()
+        .map_err(|e| CliError::failed(e.to_string()))?;
     println!("http://{addr}");
     let cfg = state.config();
     if store.backend() == "sqlite" {
@@ -180,7 +186,7 @@ pub async fn run(ctx: &Context, args: &Args) -> CliResult {
     }
     eprintln!(
         "jsmctl serve: worker {} ({}), page http://{addr}/ui, API http://{addr}/api/v1 (OpenAPI at /openapi.json), \
-         webhooks http://{addr}/webhooks/atlassian{}",
+         webhooks http://{addr}/webhooks/atlassian{}{}",
         cfg.worker_id,
         if cfg.run_worker {
             "running jobs"
@@ -191,6 +197,11 @@ pub async fn run(ctx: &Context, args: &Args) -> CliResult {
             ""
         } else {
             " (refused: no JSMCTL_WEBHOOK_SECRET)"
+        },
+        if args.mcp {
+            format!(", MCP http://{addr}/mcp")
+        } else {
+            String::new()
         },
     );
     jsm_serve::serve(listener, state, super::emulator::shutdown_signal()).await?;

@@ -358,7 +358,66 @@ fn serve_refuses_a_readable_secret_file_and_an_mcp_it_does_not_have() {
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("chmod 600") && !err.contains("hush"), "{err}");
-    let out = run(&["serve", "--listen", "127.0.0.1:0", "--mcp"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("issue 10"));
+    let bad = dir.path().join("mcp.toml");
+    std::fs::write(&bad, "nonsense = 1\n").unwrap();
+    let out = run(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--mcp",
+        "--mcp-config",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad MCP config is a usage error"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_mounts_the_mcp_server_behind_its_own_auth() {
+    let emu = Emulator::builder()
+        .seed(Seed::Demo)
+        .limits(LimitConfig::off())
+        .spawn("127.0.0.1:0")
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let env = env_of(&emu, &dir.path().join("state.db").display().to_string());
+    let mut child = jsmctl()
+        .args(["serve", "--listen", "127.0.0.1:0", "--no-worker", "--mcp"])
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let base = first.trim().to_string();
+    let http = reqwest::Client::new();
+    let mcp = http
+        .post(format!("{base}/mcp"))
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mcp.status(), 401, "the MCP endpoint wants an agent token");
+    let api = http
+        .get(format!("{base}/api/v1/plans"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 401, "the API wants an operator token");
+    let health = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let _ = child.wait();
+    let _ = emu.stop().await;
 }
