@@ -5,10 +5,12 @@
 //! - [`Job::Reconcile`] calls a [`Reconciler`]. Until reconcile from identity sources lands (`jsm-lifecycle`'s
 //!   `reconcile` module), the service runs [`ReadOnePerson`]: for one person it reads exactly that account (so a
 //!   webhook's job provably touches no one else), and a full reconcile is skipped with a reason.
-//! - [`Job::CredentialCheck`] reads the credential metadata and warns before anything expires.
+//! - [`Job::CredentialCheck`] runs the engine's credential check (expiry on Atlassian's clock, owners, the admin
+//!   API's token listing) and warns in the log before anything expires.
 
 use chrono::{DateTime, Duration, Utc};
 use futures::future::BoxFuture;
+use jsm_lifecycle::credentials::Severity;
 use jsm_lifecycle::{Engine, ErrorKind, Outcome, Quiet};
 use jsm_store::{CredentialMeta, NewJob, Store};
 use serde::{Deserialize, Serialize};
@@ -236,22 +238,40 @@ pub async fn run(
             }
         }
         Job::CredentialCheck => {
-            let now = engine.client.clock().now();
-            match credential_report(&engine.store, now, warn_days).await {
+            let opts = jsm_lifecycle::credentials::CheckOptions {
+                warn_days: Some(warn_days),
+                verify: None,
+            };
+            match engine.check_credentials(&opts).await {
                 Ok(report) => {
-                    for c in report.iter().filter(|c| c.status != CredentialStatus::Ok) {
+                    for c in report
+                        .credentials
+                        .iter()
+                        .filter(|c| c.state.severity() != Severity::Fine)
+                    {
                         tracing::warn!(
-                            credential = %c.name, kind = %c.kind, status = ?c.status, days_left = ?c.days_left,
-                            "credential expires soon or has expired; rotate it"
+                            credential = %c.name, kind = %c.kind, state = c.state.as_str(), days_left = ?c.days_left,
+                            detail = %c.detail, "credential expires soon or no longer works; rotate it"
                         );
                     }
+                    let count = |sev: Severity| {
+                        report
+                            .credentials
+                            .iter()
+                            .filter(|c| c.state.severity() == sev)
+                            .count()
+                    };
                     RunEnd::Done(json!({
-                        "checked": report.len(),
-                        "expiring": report.iter().filter(|c| c.status == CredentialStatus::Expiring).count(),
-                        "expired": report.iter().filter(|c| c.status == CredentialStatus::Expired).count(),
+                        "checked": report.credentials.len(),
+                        "clock": report.clock,
+                        "worst": report.worst,
+                        "expiring": count(Severity::Warn),
+                        "dead": count(Severity::Dead),
+                        "states": report.credentials.iter().map(|c| (c.name.clone(), json!(c.state))).collect::<serde_json::Map<_, _>>(),
+                        "notes": report.notes,
                     }))
                 }
-                Err(e) => RunEnd::Retry(e.to_string(), std::time::Duration::from_secs(30)),
+                Err(e) => engine_end(e, attempt),
             }
         }
     }

@@ -42,7 +42,9 @@ use tokio::net::TcpListener;
 pub use config::{Cron, Schedule, ServeConfig, ServeFile};
 pub use error::{Error, Result};
 pub use jobs::{Job, ReadOnePerson, ReconcileRequest, Reconciler};
-pub use state::{AppState, ClientFactory, ClientParams, NoSeatReport, SeatReport, SeatReporter};
+pub use state::{
+    AppState, ClientFactory, ClientParams, EngineSeats, NoSeatReport, SeatReport, SeatReporter,
+};
 
 /// The whole service as one router.
 pub fn app(state: AppState) -> Router {

@@ -662,19 +662,25 @@ async fn site(State(state): State<AppState>, headers: HeaderMap) -> Response {
     match report {
         Ok(r) if r.available => {
             body.push_str(
-                "<table><thead><tr><th>Product</th><th>Used</th><th>Seats</th></tr></thead><tbody>",
+                "<table><thead><tr><th>Product</th><th>Billed seats</th><th>Seats</th><th>Reclaimable</th></tr></thead><tbody>",
             );
             for l in &r.products {
                 let _ = write!(
                     body,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{} <span class=\"muted mono\">{}</span></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&l.name),
                     esc(&l.product),
                     l.used,
                     l.seats
-                        .map_or_else(|| "unlimited".into(), |s| s.to_string())
+                        .map_or_else(|| "unlimited".into(), |s| s.to_string()),
+                    l.reclaimable,
                 );
             }
             body.push_str("</tbody></table>");
+            if let Some(notes) = &r.reason {
+                let _ = write!(body, "<p class=\"muted\">{}</p>", esc(notes));
+            }
+            body.push_str("<p class=\"muted\">Reclaim with <code>jsmctl seats reclaim</code> (a plan, approved here).</p>");
         }
         Ok(r) => {
             let _ = write!(

@@ -48,10 +48,14 @@ pub struct SeatReport {
 pub struct SeatLine {
     /// Product key (`jira-servicedesk`).
     pub product: String,
+    /// Product name.
+    pub name: String,
     /// Seats bought, when limited.
     pub seats: Option<u64>,
-    /// Seats in use.
+    /// Seats billed (each account once).
     pub used: u64,
+    /// Billed seats a reclaim would take back (inactive beyond the policy's days).
+    pub reclaimable: u64,
 }
 
 /// **Extension point** for the seat report (issue 9).
@@ -60,13 +64,72 @@ pub trait SeatReporter: Send + Sync + std::fmt::Debug {
     fn report<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<SeatReport>>;
 }
 
-/// The stand-in until seat reporting lands: says it is not available.
+/// The seat report of the engine (`jsm-lifecycle` seats): per product the billed seats and what a reclaim
+/// would take back. Kept for `max_age`, since a report reads every seat holder.
+#[derive(Debug)]
+pub struct EngineSeats {
+    max_age: std::time::Duration,
+    last: tokio::sync::Mutex<Option<(DateTime<Utc>, SeatReport)>>,
+}
+
+impl EngineSeats {
+    /// A reporter that reuses a report for `max_age`.
+    pub fn new(max_age: std::time::Duration) -> Self {
+        Self {
+            max_age,
+            last: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+impl Default for EngineSeats {
+    fn default() -> Self {
+        Self::new(std::time::Duration::from_secs(300))
+    }
+}
+
+impl SeatReporter for EngineSeats {
+    fn report<'a>(&'a self, engine: &'a Engine) -> BoxFuture<'a, Result<SeatReport>> {
+        Box::pin(async move {
+            let now = engine.client.clock().now();
+            let max_age =
+                chrono::Duration::from_std(self.max_age).unwrap_or(chrono::Duration::minutes(5));
+            let mut last = self.last.lock().await;
+            if let Some((at, report)) = last.as_ref()
+                && now - *at < max_age
+            {
+                return Ok(report.clone());
+            }
+            let full = engine
+                .seat_report(&jsm_lifecycle::seats::SeatQuery::default())
+                .await?;
+            let report = SeatReport {
+                available: true,
+                reason: (!full.notes.is_empty()).then(|| full.notes.join("; ")),
+                products: full
+                    .products
+                    .iter()
+                    .map(|p| SeatLine {
+                        product: p.key.clone(),
+                        name: p.name.clone(),
+                        seats: p.number_of_seats.and_then(|n| u64::try_from(n).ok()),
+                        used: u64::from(p.billable),
+                        reclaimable: u64::from(p.reclaimable),
+                    })
+                    .collect(),
+            };
+            *last = Some((now, report.clone()));
+            Ok(report)
+        })
+    }
+}
+
+/// A reporter that says the report is not available (a service configured without it).
 #[derive(Debug, Default)]
 pub struct NoSeatReport;
 
 /// What [`NoSeatReport`] says.
-pub const SEATS_NOT_AVAILABLE: &str =
-    "the seat report is not in this build yet (jsm-lifecycle seats, issue 9)";
+pub const SEATS_NOT_AVAILABLE: &str = "the seat report is turned off for this service";
 
 impl SeatReporter for NoSeatReport {
     fn report<'a>(&'a self, _engine: &'a Engine) -> BoxFuture<'a, Result<SeatReport>> {
@@ -161,7 +224,7 @@ impl AppStateBuilder {
         self
     }
 
-    /// The seat report implementation (default [`NoSeatReport`]).
+    /// The seat report implementation (default [`EngineSeats`], reused for five minutes).
     pub fn seats(mut self, s: Arc<dyn SeatReporter>) -> Self {
         self.seats = s;
         self
@@ -272,7 +335,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             observers: Vec::new(),
             reconciler: Arc::new(ReadOnePerson),
-            seats: Arc::new(NoSeatReport),
+            seats: Arc::new(EngineSeats::default()),
             mcp: None,
         }
     }

@@ -353,7 +353,24 @@ async fn reconcile_runs_seats_and_credentials() {
         .json()
         .await
         .unwrap();
-    assert_eq!(seats["available"], false);
+    assert_eq!(seats["available"], true, "{seats}");
+    let jsm = seats["products"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["product"] == "jira-servicedesk")
+        .cloned()
+        .expect("JSM seats");
+    assert!(jsm["used"].as_u64().unwrap() > 0, "{jsm}");
+    let again: Value = svc
+        .api(Method::GET, "/api/v1/seats", &bob)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(again, seats, "reused within five minutes");
     db.store
         .credential_put(&jsm_store::CredentialMeta {
             name: "site-token".into(),
@@ -376,6 +393,32 @@ async fn reconcile_runs_seats_and_credentials() {
         .await
         .unwrap();
     assert_eq!(creds[0]["status"], "expiring");
+    let check = jsm_serve::api::queue(
+        &svc.state,
+        &jsm_serve::Job::CredentialCheck,
+        "scheduler:tokens",
+        svc.state.now(),
+    )
+    .await
+    .unwrap();
+    wait_for("the credential check", 20, || async {
+        db.store
+            .job(check.id)
+            .await
+            .unwrap()
+            .is_some_and(|j| j.state == JobState::Done)
+    })
+    .await;
+    let checked = db
+        .store
+        .job(check.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .result
+        .unwrap();
+    assert_eq!(checked["expiring"], 1, "{checked}");
+    assert_eq!(checked["states"]["site-token"], "expiring", "{checked}");
     let metrics = svc
         .http
         .get(format!("{}/metrics", svc.base))
@@ -390,7 +433,7 @@ async fn reconcile_runs_seats_and_credentials() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("jsmctl_jobs{state=\"done\"} 1"),
+        metrics.contains("jsmctl_jobs{state=\"done\"} 2"),
         "{metrics}"
     );
     svc.stop().await;
