@@ -45,6 +45,8 @@ pub struct ServeConfig {
     pub credential_warn_days: u32,
     /// What the scheduler queues.
     pub schedules: Vec<Schedule>,
+    /// The identity sources reconciles read (`[[sources]]`).
+    pub sources: Vec<crate::jobs::SourceConfig>,
     /// Largest request body accepted, webhooks included.
     pub max_body_bytes: usize,
 }
@@ -67,6 +69,7 @@ impl ServeConfig {
             worker_id: worker_id.into(),
             credential_warn_days: 30,
             schedules: Vec::new(),
+            sources: Vec::new(),
             // A plan file of a few thousand items is a few MiB; webhooks are small.
             max_body_bytes: 8 * 1024 * 1024,
         }
@@ -111,6 +114,9 @@ pub struct ServeFile {
     /// Schedules.
     #[serde(default, rename = "schedule")]
     pub schedules: Vec<ScheduleFile>,
+    /// Identity sources (`[[sources]]`: name, spec, mapping).
+    #[serde(default)]
+    pub sources: Vec<crate::jobs::SourceConfig>,
 }
 
 /// A `[[schedule]]` table.
@@ -171,6 +177,16 @@ impl ServeFile {
         {
             config.webhook_secret = Some(secret);
         }
+        let mut seen = std::collections::HashSet::new();
+        for s in &self.sources {
+            if !seen.insert(s.name.clone()) {
+                return Err(Error::BadRequest(format!(
+                    "{path}: sources: {:?} is named twice",
+                    s.name
+                )));
+            }
+        }
+        config.sources = self.sources;
         let mut names = std::collections::HashSet::new();
         for (i, s) in self.schedules.into_iter().enumerate() {
             let at = format!("{path}: schedule[{i}] ({})", s.name);

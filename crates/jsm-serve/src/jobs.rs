@@ -2,9 +2,10 @@
 //!
 //! - [`Job::ApplyPlan`] applies a stored, approved plan through the engine's journaled apply, so a job taken over
 //!   after a dead worker resumes from the journal and never repeats a change.
-//! - [`Job::Reconcile`] calls a [`Reconciler`]. Until reconcile from identity sources lands (`jsm-lifecycle`'s
-//!   `reconcile` module), the service runs [`ReadOnePerson`]: for one person it reads exactly that account (so a
-//!   webhook's job provably touches no one else), and a full reconcile is skipped with a reason.
+//! - [`Job::Reconcile`] calls a [`Reconciler`]: [`SourceReconciler`] (the engine's `plan_reconcile` from the
+//!   configured sources) when the serve config has `[[sources]]`, else [`ReadOnePerson`]. A one-person job reads
+//!   exactly that account (so a webhook's job provably touches no one else); the engine has no one-person
+//!   reconcile yet.
 //! - [`Job::CredentialCheck`] runs the engine's credential check (expiry on Atlassian's clock, owners, the admin
 //!   API's token listing) and warns in the log before anything expires.
 
@@ -155,6 +156,125 @@ impl Reconciler for ReadOnePerson {
             Ok(json!({ "status": "observed", "person": found }))
         })
     }
+}
+
+/// One identity source the service reconciles from (`[[sources]]` in the serve config).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// The name jobs and webhooks use (`hr`).
+    pub name: String,
+    /// The source spec, as `jsmctl reconcile --source` takes it (`file:PATH`, `scim:URL`, `ldap://…`); secrets
+    /// come from the environment as there.
+    pub spec: String,
+    /// The mapping file, if any.
+    pub mapping: Option<std::path::PathBuf>,
+}
+
+/// Reconcile from configured identity sources with the engine's `plan_reconcile` (issue 8): a full run plans,
+/// submits, applies what policy lets through (a plan that needs a human waits on the page) and moves the source's
+/// watermark once applied. A one-person job (a webhook) has no one-person reconcile in the engine yet, so it
+/// reads that one account as [`ReadOnePerson`] does.
+///
+/// Serve's site lock (one job per site, leased and taken over) keeps workers from reconciling a site at once;
+/// the engine's own run lock is not taken, since its lease (hours) would block the takeover of a dead worker's job.
+#[derive(Debug, Default)]
+pub struct SourceReconciler {
+    sources: Vec<SourceConfig>,
+}
+
+impl SourceReconciler {
+    /// A reconciler for these sources.
+    pub fn new(sources: Vec<SourceConfig>) -> Self {
+        Self { sources }
+    }
+}
+
+impl Reconciler for SourceReconciler {
+    fn reconcile<'a>(
+        &'a self,
+        engine: &'a Engine,
+        request: &'a ReconcileRequest,
+    ) -> BoxFuture<'a, Result<Value, jsm_lifecycle::Error>> {
+        Box::pin(async move {
+            let Some(cfg) = self.sources.iter().find(|s| s.name == request.source) else {
+                return Err(jsm_lifecycle::Error::InvalidInput {
+                    field: "source".into(),
+                    detail: format!(
+                        "{:?} is not a [[sources]] entry of the serve config",
+                        request.source
+                    ),
+                });
+            };
+            if request.person.is_some() {
+                return ReadOnePerson.reconcile(engine, request).await;
+            }
+            // The engine's reconcile future is not `Send` (the mapping's rules are not `Sync`), so it runs on a
+            // thread of its own; dropping this future (a lost lease, a shutdown) cancels it there.
+            let (engine, cfg) = (engine.clone(), cfg.clone());
+            let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+            let handle = tokio::runtime::Handle::current();
+            let task = tokio::task::spawn_blocking(move || {
+                handle.block_on(async move {
+                    tokio::select! {
+                        r = full_reconcile(&engine, &cfg) => r,
+                        _ = cancelled => Err(jsm_lifecycle::Error::Encode("the reconcile was cancelled".into())),
+                    }
+                })
+            });
+            let result = task.await.map_err(|e| {
+                jsm_lifecycle::Error::Encode(format!("the reconcile task failed: {e}"))
+            });
+            drop(cancel);
+            result?
+        })
+    }
+}
+
+/// A full reconcile of one configured source: plan, submit, apply what needs no human, move the watermark.
+async fn full_reconcile(
+    engine: &Engine,
+    cfg: &SourceConfig,
+) -> Result<Value, jsm_lifecycle::Error> {
+    let mapping = match &cfg.mapping {
+        Some(path) => jsm_sources::Mapping::load(path)?,
+        None => jsm_sources::Mapping::default(),
+    };
+    let origin = cfg.mapping.as_ref().map_or_else(
+        || "(no mapping file)".to_string(),
+        |p| p.display().to_string(),
+    );
+    let env = |name: &str| std::env::var(name).ok();
+    let source = jsm_sources::Source::parse_with(&cfg.spec, &mapping, &env)?;
+    let req = jsm_lifecycle::reconcile::Request::new(&source, &mapping, &origin);
+    let reconciled = engine.plan_reconcile(&req).await?;
+    let plan = reconciled.plan;
+    engine.submit(&plan).await?;
+    let summary = serde_json::to_value(&reconciled.summary).unwrap_or(Value::Null);
+    if plan.is_empty() {
+        engine.save_watermark(&reconciled.watermark).await?;
+        return Ok(json!({ "status": "in_sync", "plan_id": plan.id, "summary": summary }));
+    }
+    if plan.needs_approval() {
+        return Ok(json!({
+            "status": "awaiting_approval", "plan_id": plan.id, "summary": summary,
+            "approval_reasons": plan.approval_reasons,
+        }));
+    }
+    let report = engine.apply(&plan, &Quiet).await?;
+    if report.complete() {
+        engine.save_watermark(&reconciled.watermark).await?;
+    }
+    Ok(json!({
+        "status": if report.complete() { "applied" } else { "incomplete" },
+        "plan_id": plan.id,
+        "summary": summary,
+        "items": report.items.len(),
+        "applied": report.count(Outcome::Applied),
+        "already_applied": report.count(Outcome::AlreadyApplied),
+        "failed": report.count(Outcome::Failed),
+        "stopped": report.stopped,
+    }))
 }
 
 /// Whether an engine error is worth another attempt later.

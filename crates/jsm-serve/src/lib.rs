@@ -41,7 +41,7 @@ use tokio::net::TcpListener;
 
 pub use config::{Cron, Schedule, ServeConfig, ServeFile};
 pub use error::{Error, Result};
-pub use jobs::{Job, ReadOnePerson, ReconcileRequest, Reconciler};
+pub use jobs::{Job, ReadOnePerson, ReconcileRequest, Reconciler, SourceConfig, SourceReconciler};
 pub use state::{
     AppState, ClientFactory, ClientParams, EngineSeats, NoSeatReport, SeatReport, SeatReporter,
 };

@@ -189,6 +189,7 @@ pub struct AppStateBuilder {
     clock: Arc<dyn Clock>,
     observers: Vec<Arc<dyn Observer>>,
     reconciler: Arc<dyn Reconciler>,
+    custom_reconciler: bool,
     seats: Arc<dyn SeatReporter>,
     mcp: Option<Router>,
 }
@@ -218,9 +219,11 @@ impl AppStateBuilder {
         self
     }
 
-    /// The reconcile implementation (default [`ReadOnePerson`]).
+    /// The reconcile implementation (default: [`crate::SourceReconciler`] when the config has sources, else
+    /// [`ReadOnePerson`]).
     pub fn reconciler(mut self, r: Arc<dyn Reconciler>) -> Self {
         self.reconciler = r;
+        self.custom_reconciler = true;
         self
     }
 
@@ -238,7 +241,12 @@ impl AppStateBuilder {
     }
 
     /// Builds the state and the operators' engine.
-    pub fn build(self) -> Result<AppState> {
+    pub fn build(mut self) -> Result<AppState> {
+        if !self.custom_reconciler && !self.config.sources.is_empty() {
+            self.reconciler = Arc::new(crate::jobs::SourceReconciler::new(
+                self.config.sources.clone(),
+            ));
+        }
         let metrics = Arc::new(ServiceMetrics::default());
         let (shutdown, _) = watch::channel(false);
         let mut inner = Inner {
@@ -335,6 +343,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             observers: Vec::new(),
             reconciler: Arc::new(ReadOnePerson),
+            custom_reconciler: false,
             seats: Arc::new(EngineSeats::default()),
             mcp: None,
         }

@@ -12,5 +12,6 @@ mod support;
 
 mod api;
 mod page;
+mod reconcile;
 mod webhooks;
 mod workers;
