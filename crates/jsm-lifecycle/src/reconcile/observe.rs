@@ -378,33 +378,44 @@ fn unknown_target(kind: TargetKind, name: &str, origin: &str) -> Error {
 }
 
 fn site_account(u: &jsm_proto::jira::User) -> SiteAccount {
-    SiteAccount {
-        account_id: u.account_id.clone(),
-        email: u.email_address.clone(),
-        email_from: if u.email_address.is_some() {
-            EmailFrom::Profile
-        } else {
-            EmailFrom::Hidden
-        },
-        display_name: u.display_name.clone(),
-        active: u.active,
-        kind: AccountKind::from(&u.account_type),
-        scim: None,
-    }
+    account_from(
+        &u.account_id,
+        u.email_address.as_deref(),
+        &u.display_name,
+        u.active,
+        &u.account_type,
+    )
 }
 
 fn detail_account(u: &jsm_proto::jira::UserDetails) -> SiteAccount {
+    account_from(
+        &u.account_id,
+        u.email_address.as_deref(),
+        &u.display_name,
+        u.active,
+        &u.account_type,
+    )
+}
+
+/// An account as a user listing shows it: the email from the profile, or hidden.
+fn account_from(
+    account_id: &str,
+    email: Option<&str>,
+    display_name: &str,
+    active: bool,
+    account_type: &jsm_proto::jira::AccountType,
+) -> SiteAccount {
     SiteAccount {
-        account_id: u.account_id.clone(),
-        email: u.email_address.clone(),
-        email_from: if u.email_address.is_some() {
+        account_id: account_id.to_string(),
+        email: email.map(str::to_string),
+        email_from: if email.is_some() {
             EmailFrom::Profile
         } else {
             EmailFrom::Hidden
         },
-        display_name: u.display_name.clone(),
-        active: u.active,
-        kind: AccountKind::from(&u.account_type),
+        display_name: display_name.to_string(),
+        active,
+        kind: AccountKind::from(account_type),
         scim: None,
     }
 }
