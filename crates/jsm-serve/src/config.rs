@@ -46,7 +46,7 @@ pub struct ServeConfig {
     /// What the scheduler queues.
     pub schedules: Vec<Schedule>,
     /// The identity sources reconciles read (`[[sources]]`).
-    pub sources: Vec<crate::jobs::SourceConfig>,
+    pub sources: Vec<jsm_sources::SourceConfig>,
     /// Largest request body accepted, webhooks included.
     pub max_body_bytes: usize,
 }
@@ -116,7 +116,7 @@ pub struct ServeFile {
     pub schedules: Vec<ScheduleFile>,
     /// Identity sources (`[[sources]]`: name, spec, mapping).
     #[serde(default)]
-    pub sources: Vec<crate::jobs::SourceConfig>,
+    pub sources: Vec<jsm_sources::SourceConfig>,
 }
 
 /// A `[[schedule]]` table.

@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
+use jsm_sources::SourceConfig;
+
 use crate::config::ServeConfig;
 
 /// One unit of work in the queue; stored as its JSON (`{"kind": …, …}`).
@@ -158,19 +160,6 @@ impl Reconciler for ReadOnePerson {
     }
 }
 
-/// One identity source the service reconciles from (`[[sources]]` in the serve config).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceConfig {
-    /// The name jobs and webhooks use (`hr`).
-    pub name: String,
-    /// The source spec, as `jsmctl reconcile --source` takes it (`file:PATH`, `scim:URL`, `ldap://…`); secrets
-    /// come from the environment as there.
-    pub spec: String,
-    /// The mapping file, if any.
-    pub mapping: Option<std::path::PathBuf>,
-}
-
 /// Reconcile from configured identity sources with the engine's `plan_reconcile` (issue 8): a full run plans,
 /// submits, applies what policy lets through (a plan that needs a human waits on the page) and moves the source's
 /// watermark once applied. A one-person job (a webhook) has no one-person reconcile in the engine yet, so it
@@ -236,17 +225,10 @@ async fn full_reconcile(
     engine: &Engine,
     cfg: &SourceConfig,
 ) -> Result<Value, jsm_lifecycle::Error> {
-    let mapping = match &cfg.mapping {
-        Some(path) => jsm_sources::Mapping::load(path)?,
-        None => jsm_sources::Mapping::default(),
-    };
-    let origin = cfg.mapping.as_ref().map_or_else(
-        || "(no mapping file)".to_string(),
-        |p| p.display().to_string(),
-    );
     let env = |name: &str| std::env::var(name).ok();
-    let source = jsm_sources::Source::parse_with(&cfg.spec, &mapping, &env)?;
-    let req = jsm_lifecycle::reconcile::Request::new(&source, &mapping, &origin);
+    let opened = cfg.open(&env)?;
+    let req =
+        jsm_lifecycle::reconcile::Request::new(&opened.source, &opened.mapping, &opened.origin);
     let reconciled = engine.plan_reconcile(&req).await?;
     let plan = reconciled.plan;
     engine.submit(&plan).await?;

@@ -27,6 +27,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::todo)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod configured;
 pub mod error;
 pub mod file;
 pub mod ldap;
@@ -36,6 +37,7 @@ pub mod model;
 pub mod scim;
 pub mod source;
 
+pub use configured::{Opened, SourceConfig};
 pub use error::{Error, Result, RowError};
 pub use file::FileSource;
 pub use ldap::{LdapFlavor, LdapSource};

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use jsm_lifecycle::reconcile::{PersonTrace, Request, source_name};
 use jsm_lifecycle::{Engine, Plan};
-use jsm_sources::{Mapping, Source};
+use jsm_sources::{Opened, Source};
 use jsm_store::{Link, PlanStatus};
 use serde_json::json;
 
@@ -14,18 +14,11 @@ use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
 use crate::output::{self, Style, table};
 
-/// The source, its mapping and where the mapping came from.
-struct Loaded {
-    source: Source,
-    mapping: Mapping,
-    origin: String,
-}
-
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-fn load(args: &SourceArgs) -> CliResult<Loaded> {
+fn load(args: &SourceArgs) -> CliResult<Opened> {
     let spec = match (&args.source, &args.desired) {
         (Some(s), None) => s.clone(),
         (None, Some(f)) => format!("file:{}", f.display()),
@@ -39,16 +32,11 @@ fn load(args: &SourceArgs) -> CliResult<Loaded> {
             ));
         }
     };
-    let (mapping, origin) = match &args.mapping {
-        Some(path) => (Mapping::load(path)?, path.display().to_string()),
-        None => (Mapping::default(), "(no mapping file)".to_string()),
-    };
-    let source = Source::parse_with(&spec, &mapping, &env)?;
-    Ok(Loaded {
-        source,
-        mapping,
-        origin,
-    })
+    Ok(jsm_sources::configured::open(
+        &spec,
+        args.mapping.as_deref(),
+        &env,
+    )?)
 }
 
 fn show(plan: &Plan, status: &str, format: Format) {
@@ -102,7 +90,7 @@ pub async fn reconcile(ctx: &Context, args: &ReconcileArgs) -> CliResult {
 
 async fn reconcile_locked(
     engine: &Engine,
-    loaded: &Loaded,
+    loaded: &Opened,
     args: &ReconcileArgs,
     format: Format,
 ) -> CliResult {
