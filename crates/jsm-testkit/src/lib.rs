@@ -1,5 +1,6 @@
 //! Test kit: boots a real emulator on `127.0.0.1:0` in the test's runtime and hands back its base URL,
 //! credentials, a plain HTTP client and a configured [`jsm_client::Client`]. Dropping it stops the server.
+//! [`servers`] starts and seeds the real SCIM and LDAP servers that identity-source tests read.
 //!
 //! The helpers panic when the emulator cannot start or a control-plane call fails: a test cannot go on without
 //! them, and the message says which step failed.
@@ -14,6 +15,8 @@ use jsm_emulator::limits::LimitConfig;
 use jsm_emulator::{Emulator, EmulatorBuilder, RunningEmulator, Seed};
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
+
+pub mod servers;
 
 /// Email of the site administrator in every testkit emulator.
 pub const ADMIN_EMAIL: &str = "admin@example.com";
