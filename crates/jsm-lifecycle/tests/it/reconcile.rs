@@ -120,11 +120,11 @@ pub fn actions(r: &Reconciliation) -> Vec<&'static str> {
     r.plan.items.iter().map(|i| i.action.name()).collect()
 }
 
-fn count(r: &Reconciliation, name: &str) -> usize {
+pub fn count(r: &Reconciliation, name: &str) -> usize {
     actions(r).iter().filter(|a| **a == name).count()
 }
 
-fn account_id(w: &World, email: &str) -> String {
+pub fn account_id(w: &World, email: &str) -> String {
     let site = w.site();
     site.account(site.find_by_email(email).unwrap())
         .account_id
