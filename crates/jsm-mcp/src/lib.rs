@@ -25,7 +25,6 @@
 pub mod args;
 pub mod config;
 pub mod error;
-pub mod extension;
 pub mod http;
 mod ops;
 pub mod server;
@@ -34,7 +33,6 @@ pub mod views;
 
 pub use config::{Agent, McpConfig};
 pub use error::{Error, Result};
-pub use extension::{EngineTool, Extensions, Produced};
 pub use server::McpServer;
 pub use tools::{ToolError, ToolName};
 
