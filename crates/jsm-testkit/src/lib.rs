@@ -305,13 +305,21 @@ impl TestEmulator {
 
     /// Issues an API token for the account with `email` and returns it.
     pub async fn token_for(&self, email: &str) -> String {
-        let answer = self
-            .control(
-                Method::POST,
-                "/tokens",
-                Some(serde_json::json!({ "email": email })),
-            )
-            .await;
+        self.issue_token(serde_json::json!({ "email": email }))
+            .await
+    }
+
+    /// Issues an API token for `email`, labelled `label`, that expires in `days` (as the admin API's token
+    /// listing shows it), and returns it.
+    pub async fn token_expiring(&self, email: &str, label: &str, days: i64) -> String {
+        self.issue_token(
+            serde_json::json!({ "email": email, "label": label, "expiresInDays": days }),
+        )
+        .await
+    }
+
+    async fn issue_token(&self, body: Value) -> String {
+        let answer = self.control(Method::POST, "/tokens", Some(body)).await;
         answer["token"].as_str().unwrap_or_default().to_string()
     }
 }

@@ -435,7 +435,7 @@ impl Engine {
     pub async fn observe_site(
         &self,
         wanted: &Wanted,
-        modes: &dyn Fn(&Target) -> MembershipMode,
+        modes: &(dyn Fn(&Target) -> MembershipMode + Sync),
         emails: &[&str],
     ) -> Result<Observed> {
         let before = self.calls_sent();
@@ -501,7 +501,7 @@ impl Engine {
         &self,
         o: &mut Observed,
         wanted: &Wanted,
-        modes: &dyn Fn(&Target) -> MembershipMode,
+        modes: &(dyn Fn(&Target) -> MembershipMode + Sync),
     ) -> Result<()> {
         let observe = self.observe();
         let (desks, orgs, access) = futures::try_join!(
@@ -711,7 +711,7 @@ impl Engine {
     pub async fn observe_people(
         &self,
         wanted: &Wanted,
-        modes: &dyn Fn(&Target) -> MembershipMode,
+        modes: &(dyn Fn(&Target) -> MembershipMode + Sync),
         lookups: &Lookups,
     ) -> Result<Observed> {
         let before = self.calls_sent();
