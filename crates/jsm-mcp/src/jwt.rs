@@ -4,12 +4,13 @@
 //! `scope`/`scp` narrowed by what the config grants that agent.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
+use tokio::time::Instant;
 
 use crate::config::{Agent, JwtConfig, McpConfig};
 

@@ -104,6 +104,9 @@ fn config_with_jwt(dir: &std::path::Path, jwks_url: &str) -> jsm_mcp::McpConfig 
     config
 }
 
+/// Wall-clock seconds: the verifier checks `exp` and `nbf` against the system clock, as the IdP that mints
+/// tokens does.
+#[allow(clippy::disallowed_methods)]
 fn now() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -297,7 +300,8 @@ async fn an_unreachable_issuer_is_a_503_and_static_tokens_still_work() {
 #[test]
 fn the_config_refuses_plain_http_keys_and_orphan_subjects() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = config_with_jwt(dir.path(), "http://idp.example.test/jwks.json");
+    let mut config = config_with_jwt(dir.path(), "https://idp.example.test/jwks.json");
+    config.http.jwt.as_mut().unwrap().jwks_url = "http://idp.example.test/jwks.json".into();
     let e = config.check("mcp.toml").unwrap_err().to_string();
     assert!(e.contains("http.jwt.jwks_url"), "{e}");
     config.http.jwt.as_mut().unwrap().jwks_url = "http://localhost.evil.example/jwks".into();
