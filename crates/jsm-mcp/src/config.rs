@@ -118,6 +118,9 @@ pub struct AgentConfig {
     /// SHA-256 (lower-case hex) of the agent's bearer token, for HTTP; a stdio-only agent has none.
     #[serde(default)]
     pub token_sha256: Option<String>,
+    /// The value of `[http.jwt] agent_claim` in this agent's JWTs from the identity provider (its client id).
+    #[serde(default)]
+    pub jwt_subject: Option<String>,
     /// `jsm:read`, `jsm:plan`, `jsm:apply`.
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -163,6 +166,29 @@ pub struct HttpConfig {
     /// without `Origin` (not a browser) passes.
     #[serde(default)]
     pub allowed_origins: Vec<String>,
+    /// Bearer JWTs from an identity provider, verified against its JWKS (besides the static tokens).
+    #[serde(default)]
+    pub jwt: Option<JwtConfig>,
+}
+
+/// `[http.jwt]`: the identity provider whose access tokens the server accepts.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtConfig {
+    /// The `iss` every token must carry, e.g. `https://idp.example.com/`.
+    pub issuer: String,
+    /// Where the issuer publishes its signing keys (JWKS).
+    pub jwks_url: String,
+    /// The `aud` every token must name; default the protected resource (`[http] resource`).
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// The claim naming the agent, matched against `[agents.NAME] jwt_subject`; default `sub`.
+    #[serde(default = "default_agent_claim")]
+    pub agent_claim: String,
+}
+
+fn default_agent_claim() -> String {
+    "sub".to_string()
 }
 
 /// An agent as the server enforces it.
@@ -306,6 +332,7 @@ impl McpConfig {
             return Err(bad(path, "agents: two agents have the same token"));
         }
         self.check_sources(path)?;
+        self.check_jwt(path)?;
         if let Some(agent) = &self.stdio.agent
             && !self.agents.contains_key(agent)
         {
@@ -405,6 +432,57 @@ impl McpConfig {
             max_items_per_plan: a.max_items_per_plan,
             max_plans_per_hour: a.max_plans_per_hour,
         })
+    }
+
+    /// The name of the agent whose `jwt_subject` is this.
+    pub fn agent_for_subject(&self, subject: &str) -> Option<String> {
+        self.agents
+            .iter()
+            .find(|(_, a)| a.jwt_subject.as_deref() == Some(subject))
+            .map(|(name, _)| name.clone())
+    }
+
+    /// `[http.jwt]` and the agents' `jwt_subject`: https (or loopback http) URLs, unique subjects.
+    fn check_jwt(&self, path: &str) -> Result<()> {
+        let subjects: Vec<&String> = self
+            .agents
+            .values()
+            .filter_map(|a| a.jwt_subject.as_ref())
+            .collect();
+        let Some(jwt) = &self.http.jwt else {
+            if subjects.is_empty() {
+                return Ok(());
+            }
+            return Err(bad(
+                path,
+                "agents: jwt_subject is set but there is no [http.jwt] to verify tokens with",
+            ));
+        };
+        if subjects.iter().collect::<BTreeSet<_>>().len() != subjects.len() {
+            return Err(bad(path, "agents: two agents have the same jwt_subject"));
+        }
+        if jwt.issuer.trim().is_empty() || jwt.agent_claim.trim().is_empty() {
+            return Err(bad(
+                path,
+                "http.jwt: issuer and agent_claim must not be empty",
+            ));
+        }
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"];
+        let url = &jwt.jwks_url;
+        let on_loopback = loopback.iter().any(|l| {
+            url.strip_prefix(l)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+        });
+        if !(url.starts_with("https://") || on_loopback) {
+            return Err(bad(
+                path,
+                format!(
+                    "http.jwt.jwks_url: {url:?} must be https:// (plain http only on loopback), \
+                     or anyone on the path could mint tokens"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// The stdio caller: the configured agent, else `stdio` with the read scope and default caps.

@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 
 use crate::config::{Agent, McpConfig, SCOPE_READ, SCOPES};
 use crate::error::{Error, Result};
+use crate::jwt::{JwtVerifier, Refusal};
 use crate::server::{Authenticated, McpServer};
 use crate::tools::{ToolError, code};
 
@@ -41,6 +42,7 @@ struct Guard {
     allowed_hosts: Vec<String>,
     allowed_origins: Vec<String>,
     agents: Vec<(String, [u8; 32])>,
+    jwt: Option<JwtVerifier>,
 }
 
 /// The resource (audience) of a server listening at `base_url`: the config's, else `{base_url}/mcp`.
@@ -99,6 +101,11 @@ pub fn app(server: McpServer, base_url: &str) -> Router {
                     .map(|h| (name.clone(), h))
             })
             .collect(),
+        jwt: config
+            .http
+            .jwt
+            .clone()
+            .map(|j| JwtVerifier::new(j, &resource)),
         server: server.clone(),
     });
     let transport = StreamableHttpServerConfig::default()
@@ -146,9 +153,15 @@ pub async fn serve(
 
 async fn metadata(State(guard): State<Arc<Guard>>) -> Response {
     let config = guard.server.config();
+    let mut servers = config.http.authorization_servers.clone();
+    if let Some(jwt) = &config.http.jwt
+        && servers.is_empty()
+    {
+        servers.push(jwt.issuer.clone());
+    }
     axum::Json(json!({
         "resource": guard.resource,
-        "authorization_servers": config.http.authorization_servers,
+        "authorization_servers": servers,
         "scopes_supported": SCOPES,
         "bearer_methods_supported": ["header"],
         "resource_name": "jsmctl MCP server",
@@ -235,6 +248,18 @@ fn challenge(status: StatusCode, guard: &Guard, params: &str, body: &str) -> Res
     response
 }
 
+/// Text fit for a quoted `error_description` (RFC 6750 §3: printable ASCII without `"` and `\\`), cut short.
+fn header_text(text: &str) -> String {
+    text.chars()
+        .take(200)
+        .map(|c| match c {
+            '"' | '\\' => '\'',
+            ' '..='~' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -244,8 +269,19 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The agent a bearer token names: a JWT from the configured issuer, else a static token.
+async fn agent_of(guard: &Guard, token: &str) -> std::result::Result<Agent, Refusal> {
+    if let Some(jwt) = &guard.jwt
+        && JwtVerifier::looks_like_jwt(token)
+    {
+        return jwt.verify(token, guard.server.config()).await;
+    }
+    static_agent(guard, token)
+        .ok_or_else(|| Refusal::Invalid("the token is not valid for this resource".into()))
+}
+
 /// The agent whose token hashes to this: every configured hash is compared, in constant time each.
-fn agent_of(guard: &Guard, token: &str) -> Option<Agent> {
+fn static_agent(guard: &Guard, token: &str) -> Option<Agent> {
     let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
     let mut found: Option<&str> = None;
     for (name, hash) in &guard.agents {
@@ -286,14 +322,21 @@ async fn authenticate(State(guard): State<Arc<Guard>>, request: Request, next: N
             "Unauthorized: a bearer token is required",
         );
     };
-    let Some(agent) = agent_of(&guard, token) else {
-        tracing::warn!("refused a request with an unknown bearer token");
-        return challenge(
-            StatusCode::UNAUTHORIZED,
-            &guard,
-            "error=\"invalid_token\", error_description=\"the token is not valid for this resource\"",
-            "Unauthorized: invalid token",
-        );
+    let agent = match agent_of(&guard, token).await {
+        Ok(agent) => agent,
+        Err(Refusal::Invalid(why)) => {
+            tracing::warn!(reason = %why, "refused a request with a bearer token that is not valid");
+            let description = header_text(&why);
+            return challenge(
+                StatusCode::UNAUTHORIZED,
+                &guard,
+                &format!("error=\"invalid_token\", error_description=\"{description}\""),
+                "Unauthorized: invalid token",
+            );
+        }
+        Err(Refusal::Unavailable(why)) => {
+            return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+        }
     };
     if !agent.has_scope(SCOPE_READ) {
         return challenge(

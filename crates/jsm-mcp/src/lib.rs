@@ -14,11 +14,9 @@
 //!   account id only, identity sources by the name the config gives them (never a spec, path or URL);
 //! - **audit**: every call, with the agent, the tool, its arguments (secrets never) and the result;
 //! - **over HTTP** ([`http`]): an OAuth 2.0 resource server with static bearer tokens (SHA-256, constant-time
-//!   compare), 401/403 with `WWW-Authenticate` and `resource_metadata`, RFC 9728 metadata, `Host` and `Origin`
-//!   checks; the client's token is never passed on.
-//!
-//! JWT verification against an issuer's JWKS is not built: static tokens from the config are the only bearer
-//! credentials.
+//!   compare) and, where the operator has an identity provider, JWTs verified against its JWKS ([`jwt`]: issuer,
+//!   audience, expiry, scopes); 401/403 with `WWW-Authenticate` and `resource_metadata`, RFC 9728 metadata,
+//!   `Host` and `Origin` checks; the client's token is never passed on.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -26,6 +24,7 @@ pub mod args;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod jwt;
 mod ops;
 pub mod server;
 pub mod tools;

@@ -7,6 +7,7 @@ mod bad_input;
 mod credentials;
 mod guardrails;
 mod http;
+mod jwt;
 mod reconcile;
 mod seats;
 mod support;
