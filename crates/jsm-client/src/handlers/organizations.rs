@@ -37,6 +37,25 @@ impl<'c> OrganizationsHandler<'c> {
         )
     }
 
+    /// The organizations this account belongs to (`GET /organization?accountId=…`): one person's memberships
+    /// without listing any organization's users.
+    pub fn of_account(&self, account_id: &str) -> Pager<Organization> {
+        let req = Request::new(
+            Method::GET,
+            Surface::Product,
+            "/rest/servicedeskapi/organization",
+            &[],
+        )
+        .query("accountId", account_id);
+        Pager::new(
+            self.client.clone(),
+            req,
+            Shape::Jsm,
+            50,
+            |o: &Organization| o.id.clone(),
+        )
+    }
+
     /// `GET /organization/{id}`.
     pub async fn get(&self, id: &str) -> Result<Organization> {
         let req = Request::new(
