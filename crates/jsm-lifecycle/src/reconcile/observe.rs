@@ -268,6 +268,14 @@ impl Observed {
             .is_some_and(|v| v.contains(&account))
     }
 
+    /// An email a `user/search` found this account under while the account hides it.
+    pub fn searched_email(&self, account: u32) -> Option<&str> {
+        self.searched
+            .iter()
+            .find(|(_, found)| found.contains(&account))
+            .map(|(email, _)| email.as_str())
+    }
+
     /// Accounts whose SCIM record has this `externalId` (exact, as SCIM compares it).
     pub fn by_external_id(&self, external_id: &str) -> &[u32] {
         self.by_external_id

@@ -51,8 +51,8 @@ impl Engine {
         let mut notes = std::mem::take(&mut who.notes);
         if account.as_ref().is_some_and(|a| a.email.is_none()) {
             notes.push(format!(
-                "account {account_id} shows no email on any configured surface: only links and account ids tie \
-                 a source person to it"
+                "account {account_id} hides its email: only links and account ids tie a source person to it \
+                 (finding who has that email would read every account)"
             ));
         }
         let people: Vec<DesiredPerson> =
@@ -65,8 +65,7 @@ impl Engine {
             ));
             Observed::default()
         } else {
-            self.observe_candidates(req, &src, account, &who, account_id)
-                .await?
+            self.observe_candidates(req, &src, account, &who).await?
         };
         let (_, mut cases) = classify_people(&people, &in_scope, &observed, &src.links, false);
         cases.extend(who.departed.iter().map(|l| departed_case(l, &observed)));
@@ -111,16 +110,14 @@ impl Engine {
         src: &Prepared,
         account: Option<SiteAccount>,
         who: &Candidates,
-        account_id: &str,
     ) -> Result<Observed> {
         let before = self.calls_sent();
         let modes = |t: &Target| mode_of(req.mapping, t);
         let mut o = self.observe_targets(&src.wanted, &modes).await?;
-        let exists = account.is_some();
+        let lookups = candidate_lookups(src, who, account.as_ref());
         if let Some(a) = account {
             o.add_account(a);
         }
-        let lookups = candidate_lookups(src, who, account_id, exists);
         self.look_up(&mut o, &lookups).await?;
         self.finish_targeted(&mut o, before).await?;
         Ok(o)
@@ -187,24 +184,30 @@ fn matches_account(p: &DesiredPerson, a: &SiteAccount, scim: bool) -> bool {
     email || external || carried_account_ids(p).contains(&a.account_id.as_str())
 }
 
-/// What the candidates need asked besides the account: nothing for one linked to it while it exists (the link
-/// decides), the usual lookups (email, external id, account ids) for the others; never the admin API's list of
-/// every user.
-fn candidate_lookups(src: &Prepared, who: &Candidates, account_id: &str, exists: bool) -> Lookups {
+/// What the candidates need asked besides the account: for one linked to it while it exists (the link
+/// decides) only its email when the account hides its own (a search for it tells the desks what to look the
+/// account up by), the usual lookups (email, external id, account ids) for the others; never the admin API's
+/// list of every user.
+fn candidate_lookups(src: &Prepared, who: &Candidates, account: Option<&SiteAccount>) -> Lookups {
     let linked_here = |p: &DesiredPerson| {
-        exists
-            && src
-                .links
+        account.is_some_and(|a| {
+            src.links
                 .get(&p.source_id)
-                .is_some_and(|l| l.account_id == account_id)
+                .is_some_and(|l| l.account_id == a.account_id)
+        })
     };
-    let others = who
+    let (linked, others): (Vec<&DesiredPerson>, Vec<&DesiredPerson>) = who
         .people
         .iter()
         .map(|i| &src.people[*i])
-        .filter(|p| !linked_here(p));
+        .partition(|p| linked_here(p));
     let mut l = lookups(others, &src.links);
+    if account.is_some_and(|a| a.email.is_none()) {
+        l.emails.extend(linked.iter().map(|p| p.email.clone()));
+    }
     l.admin_scan = false;
-    l.account_ids.retain(|id| id != account_id);
+    if let Some(a) = account {
+        l.account_ids.retain(|id| *id != a.account_id);
+    }
     l
 }

@@ -176,7 +176,8 @@ impl Engine {
     }
 
     /// The managed targets one account is in: its groups and its organizations (each one call for the
-    /// account), and each managed desk searched for it by its email, else by its display name.
+    /// account), and each managed desk searched for it by its email (or the one a search found it under),
+    /// else by its display name.
     async fn memberships_of(&self, o: &Observed, i: u32) -> Result<Vec<usize>> {
         let a = o.account(i);
         let has = |kind| o.targets.iter().any(|t| t.kind == kind);
@@ -191,7 +192,11 @@ impl Engine {
         } else {
             Vec::new()
         };
-        let query = a.email.as_deref().unwrap_or(&a.display_name);
+        let query = a
+            .email
+            .as_deref()
+            .or_else(|| o.searched_email(i))
+            .unwrap_or(&a.display_name);
         let mut member_of = Vec::new();
         for (t, view) in o.targets.iter().enumerate() {
             let member = match view.kind {
