@@ -289,3 +289,20 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
     }
     s.finish()
 }
+
+/// Queues `job` as the scheduler would and waits (30 s at most) until it is done or failed.
+pub async fn run_job(svc: &Svc, db: &Db, job: jsm_serve::Job) -> jsm_store::Job {
+    let queued = jsm_serve::api::queue(&svc.state, &job, "scheduler:nightly", svc.state.now())
+        .await
+        .unwrap();
+    wait_for("the job", 30, || async {
+        db.store.job(queued.id).await.unwrap().is_some_and(|j| {
+            matches!(
+                j.state,
+                jsm_store::JobState::Done | jsm_store::JobState::Failed
+            )
+        })
+    })
+    .await;
+    db.store.job(queued.id).await.unwrap().unwrap()
+}
