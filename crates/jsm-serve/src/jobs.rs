@@ -100,6 +100,10 @@ pub struct ReconcileRequest {
     pub source: String,
     /// One person's account id, or everyone.
     pub person: Option<String>,
+    /// On a later claim of the same job (a takeover, a retry): when its first claim was. A reconcile plan of
+    /// this source made since and left unfinished is an earlier claim's, finished before planning anew.
+    #[serde(default)]
+    pub resume_after: Option<DateTime<Utc>>,
 }
 
 /// **Extension point** for reconcile from identity sources (issue 8). The worker calls it for every
@@ -117,7 +121,8 @@ pub trait Reconciler: Send + Sync + std::fmt::Debug {
 
 /// Reconcile from the configured identity sources: a full run (`plan_reconcile`) or one person's
 /// (`plan_reconcile_person`, a webhook's job) plans, submits, applies what policy lets through (a plan that
-/// needs a human waits on the page), and a full run moves the source's watermark once applied. Without the
+/// needs a human waits on the page), and a full run moves the source's watermark once applied. A job taken over
+/// from a dead worker first finishes, from its journal, the plan that worker left half applied. Without the
 /// named source in `[[sources]]` the job fails saying so.
 ///
 /// Serve's site lock (one job per site, leased and taken over) keeps workers from reconciling a site at once;
@@ -163,13 +168,13 @@ impl Reconciler for SourceReconciler {
             let cfg = self.source(&request.source)?.clone();
             // The engine's reconcile future is not `Send` (the mapping's rules are not `Sync`), so it runs on a
             // thread of its own; dropping this future (a lost lease, a shutdown) cancels it there.
-            let (engine, person) = (engine.clone(), request.person.clone());
+            let (engine, request) = (engine.clone(), request.clone());
             let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
             let handle = tokio::runtime::Handle::current();
             let task = tokio::task::spawn_blocking(move || {
                 handle.block_on(async move {
                     tokio::select! {
-                        r = reconcile_source(&engine, &cfg, person.as_deref()) => r,
+                        r = reconcile_source(&engine, &cfg, &request) => r,
                         _ = cancelled => Err(jsm_lifecycle::Error::Encode("the reconcile was cancelled".into())),
                     }
                 })
@@ -183,17 +188,23 @@ impl Reconciler for SourceReconciler {
     }
 }
 
-/// A reconcile of one configured source, of everyone or of the one account `person`: plan, submit, apply what
-/// needs no human; a full run moves the watermark once its plan is applied (one person's never does).
+/// A reconcile of one configured source, of everyone or of one account: an earlier claim's unfinished plan
+/// first, then plan, submit, apply what needs no human; a full run moves the watermark once its plan is applied
+/// (one person's never does).
 async fn reconcile_source(
     engine: &Engine,
     cfg: &SourceConfig,
-    person: Option<&str>,
+    request: &ReconcileRequest,
 ) -> Result<Value, jsm_lifecycle::Error> {
     let env = |name: &str| std::env::var(name).ok();
     let opened = cfg.open(&env)?;
+    let resumed = match request.resume_after {
+        Some(since) => resume(engine, &opened.source, since).await?,
+        None => Vec::new(),
+    };
     let req =
         jsm_lifecycle::reconcile::Request::new(&opened.source, &opened.mapping, &opened.origin);
+    let person = request.person.as_deref();
     let reconciled = match person {
         Some(account_id) => engine.plan_reconcile_person(&req, account_id).await?,
         None => engine.plan_reconcile(&req).await?,
@@ -201,32 +212,66 @@ async fn reconcile_source(
     let plan = &reconciled.plan;
     engine.submit(plan).await?;
     let summary = serde_json::to_value(&reconciled.summary).unwrap_or(Value::Null);
-    let mut result = json!({ "plan_id": plan.id, "read": reconciled.read, "summary": summary });
-    let applied = if plan.is_empty() {
-        result["status"] = json!("in_sync");
-        true
-    } else if plan.needs_approval() {
-        result["status"] = json!("awaiting_approval");
-        result["approval_reasons"] = json!(plan.approval_reasons);
-        false
-    } else {
-        let report = engine.apply(plan, &Quiet).await?;
-        result["status"] = json!(if report.complete() {
-            "applied"
-        } else {
-            "incomplete"
-        });
-        result["items"] = json!(report.items.len());
-        result["applied"] = json!(report.count(Outcome::Applied));
-        result["already_applied"] = json!(report.count(Outcome::AlreadyApplied));
-        result["failed"] = json!(report.count(Outcome::Failed));
-        result["stopped"] = json!(report.stopped);
-        report.complete()
-    };
+    let mut result = json!({
+        "plan_id": plan.id, "read": reconciled.read, "summary": summary, "resumed": resumed,
+    });
+    let applied = carry_out(engine, plan, &mut result).await?;
     if applied && person.is_none() {
         engine.save_watermark(&reconciled.watermark).await?;
     }
     Ok(result)
+}
+
+/// Applies a submitted plan unless it is empty or waits for a human, saying in `result` how it ended; whether
+/// the site now is as the plan says.
+async fn carry_out(
+    engine: &Engine,
+    plan: &jsm_lifecycle::Plan,
+    result: &mut Value,
+) -> Result<bool, jsm_lifecycle::Error> {
+    if plan.is_empty() {
+        result["status"] = json!("in_sync");
+        return Ok(true);
+    }
+    if plan.needs_approval() {
+        result["status"] = json!("awaiting_approval");
+        result["approval_reasons"] = json!(plan.approval_reasons);
+        return Ok(false);
+    }
+    let report = engine.apply(plan, &Quiet).await?;
+    let status = if report.complete() {
+        "applied"
+    } else {
+        "incomplete"
+    };
+    result["status"] = json!(status);
+    result["items"] = json!(report.items.len());
+    result["applied"] = json!(report.count(Outcome::Applied));
+    result["already_applied"] = json!(report.count(Outcome::AlreadyApplied));
+    result["failed"] = json!(report.count(Outcome::Failed));
+    result["stopped"] = json!(report.stopped);
+    Ok(report.complete())
+}
+
+/// Finishes, from their journals, the reconcile plans of this source an earlier claim of the job made since
+/// `since` and left unfinished; what each apply did.
+async fn resume(
+    engine: &Engine,
+    source: &jsm_sources::Source,
+    since: DateTime<Utc>,
+) -> Result<Vec<Value>, jsm_lifecycle::Error> {
+    let name = jsm_lifecycle::reconcile::source_name(source);
+    let mut resumed = Vec::new();
+    for plan in engine.unfinished_reconciles(&name, since).await? {
+        let report = engine.apply(&plan, &Quiet).await?;
+        resumed.push(json!({
+            "plan_id": plan.id,
+            "complete": report.complete(),
+            "applied": report.count(Outcome::Applied),
+            "already_applied": report.count(Outcome::AlreadyApplied),
+        }));
+    }
+    Ok(resumed)
 }
 
 /// Whether an engine error is worth another attempt later.
@@ -253,13 +298,14 @@ fn engine_end(e: jsm_lifecycle::Error, attempt: u32) -> RunEnd {
     }
 }
 
-/// Runs one job to its end with this engine.
+/// Runs one job to its end with this engine; `attempt` counts its claims, the first made at `first_claim`.
 pub async fn run(
     job: &Job,
     engine: &Engine,
     reconciler: &dyn Reconciler,
     warn_days: u32,
     attempt: u32,
+    first_claim: Option<DateTime<Utc>>,
 ) -> RunEnd {
     match job {
         Job::ApplyPlan { plan_id } => {
@@ -303,6 +349,7 @@ pub async fn run(
                 site: site.clone(),
                 source: source.clone(),
                 person: person.clone(),
+                resume_after: first_claim.filter(|_| attempt > 1),
             };
             match reconciler.reconcile(engine, &request).await {
                 Ok(v) => RunEnd::Done(v),

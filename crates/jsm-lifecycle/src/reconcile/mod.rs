@@ -21,6 +21,7 @@ pub mod observe;
 pub mod person;
 pub mod plan;
 pub mod policy;
+pub mod resume;
 pub mod situation;
 pub mod targeted;
 pub mod trace;

@@ -104,12 +104,18 @@ struct Builder<'a> {
     case_of: HashMap<u32, usize>,
 }
 
+/// The one-line summary of a reconcile plan from this source (how its plans are found again, see
+/// [`crate::Engine::unfinished_reconciles`]).
+pub fn summary_of(source: &str) -> String {
+    format!("reconcile from {source}")
+}
+
 /// Builds the reconcile's draft: one case at a time, then (full runs) the authoritative removals and orphans.
 pub fn build(inputs: Inputs<'_>) -> Result<Built> {
     let o = inputs.observed;
     let mut b = Builder {
         inputs,
-        draft: Draft::new(PlanKind::Batch, format!("reconcile from {}", inputs.source)),
+        draft: Draft::new(PlanKind::Batch, summary_of(inputs.source)),
         notes: Notes {
             kinds: BTreeMap::new(),
         },
