@@ -47,36 +47,17 @@ impl Engine {
         let before = self.calls_sent();
         let src = self.read_source(req, None).await?;
         let account = self.identify(account_id).await?;
-        let mut who = candidates(&src, account_id, account.as_ref(), self.caps.scim);
-        let mut notes = std::mem::take(&mut who.notes);
-        if account.as_ref().is_some_and(|a| a.email.is_none()) {
+        let who = candidates(&src, account_id, account.as_ref(), self.caps.scim);
+        let hidden = account.as_ref().is_some_and(|a| a.email.is_none());
+        let (built, mut notes) = self
+            .plan_candidates(req, &src, account_id, account, who)
+            .await?;
+        if built.draft.items().is_empty() && hidden {
             notes.push(format!(
-                "account {account_id} hides its email: only links and account ids tie a source person to it \
-                 (finding who has that email would read every account)"
+                "account {account_id} hides its email and no source person is linked to it or carries its id: \
+                 whose email it is, the next full reconcile finds (one person's would read every account)"
             ));
         }
-        let people: Vec<DesiredPerson> =
-            who.people.iter().map(|i| src.people[*i].clone()).collect();
-        let in_scope: Vec<bool> = who.people.iter().map(|i| src.in_scope[*i]).collect();
-        let observed = if people.is_empty() && who.departed.is_empty() {
-            notes.push(format!(
-                "account {account_id} is not linked to or matched by anyone in {}: nothing to do",
-                src.name
-            ));
-            Observed::default()
-        } else {
-            self.observe_candidates(req, &src, account, &who).await?
-        };
-        let (_, mut cases) = classify_people(&people, &in_scope, &observed, &src.links, false);
-        cases.extend(who.departed.iter().map(|l| departed_case(l, &observed)));
-        let built = plan::build(Inputs {
-            people: &people,
-            cases: &cases,
-            observed: &observed,
-            policy: &self.policy.reconcile,
-            source: &src.name,
-            full: false,
-        })?;
         let read = format!("one person: account {account_id}");
         let calls = self.calls_sent().saturating_sub(before);
         let (plan, summary) =
@@ -90,6 +71,42 @@ impl Engine {
             source: src.name,
             skipped: src.snapshot.skipped,
         })
+    }
+
+    /// Reads what the candidates need and plans for them alone, from that incomplete read; with nobody to plan
+    /// for, an empty plan whose notes say so.
+    async fn plan_candidates(
+        &self,
+        req: &Request<'_>,
+        src: &Prepared,
+        account_id: &str,
+        account: Option<SiteAccount>,
+        mut who: Candidates,
+    ) -> Result<(plan::Built, Vec<String>)> {
+        let mut notes = std::mem::take(&mut who.notes);
+        let people: Vec<DesiredPerson> =
+            who.people.iter().map(|i| src.people[*i].clone()).collect();
+        let in_scope: Vec<bool> = who.people.iter().map(|i| src.in_scope[*i]).collect();
+        let observed = if people.is_empty() && who.departed.is_empty() {
+            notes.push(format!(
+                "account {account_id} is not linked to or matched by anyone in {}: nothing to do",
+                src.name
+            ));
+            Observed::default()
+        } else {
+            self.observe_candidates(req, src, account, &who).await?
+        };
+        let (_, mut cases) = classify_people(&people, &in_scope, &observed, &src.links, false);
+        cases.extend(who.departed.iter().map(|l| departed_case(l, &observed)));
+        let built = plan::build(Inputs {
+            people: &people,
+            cases: &cases,
+            observed: &observed,
+            policy: &self.policy.reconcile,
+            source: &src.name,
+            full: false,
+        })?;
+        Ok((built, notes))
     }
 
     /// The account as the site shows it, with its SCIM record when its email finds one; none when the site

@@ -93,7 +93,6 @@ async fn a_changed_person_gets_the_change_and_no_one_else_is_read_or_changed() {
         let r = plan_person(&w, &spec, &ann).await;
         assert_reads_only(&w, from, &[&ann, ANN]);
         assert_eq!(actions(&r), ["add_to_desk"], "{:#?}", r.plan.items);
-        assert!(r.plan.notes.iter().any(|n| n.contains("hides its email")));
         assert!(r.plan.items[0].target.contains("ITSD"));
         assert!(!r.complete && r.read.contains(&ann), "{}", r.read);
         assert_eq!(r.summary.people, 1);
@@ -178,14 +177,18 @@ async fn a_person_gone_from_the_source_loses_the_account_as_a_full_run_would_and
 async fn an_unlinked_account_is_matched_and_linked_and_an_unknown_one_gets_an_empty_plan() {
     let w = empty_site(Surfaces::ALL, policy(100.0), Backend::Sqlite).await;
     let customers = w.engine.client.customers();
-    customers
-        .create("xena@acme.example", "Xena Xu")
-        .await
-        .unwrap();
-    customers
-        .create("stranger@else.example", "Stranger")
-        .await
-        .unwrap();
+    for (email, name) in [
+        ("xena@acme.example", "Xena Xu"),
+        ("stranger@else.example", "Stranger"),
+        ("quiet@acme.example", "Quinn Quiet"),
+    ] {
+        customers.create(email, name).await.unwrap();
+    }
+    {
+        let mut site = w.emu.emu.site_mut();
+        let key = site.find_by_email("quiet@acme.example").unwrap();
+        site.account_mut(key).email_hidden = true;
+    }
     let dir = tempfile::tempdir().unwrap();
     let spec = file(
         dir.path(),
@@ -193,6 +196,7 @@ async fn an_unlinked_account_is_matched_and_linked_and_an_unknown_one_gets_an_em
         &[
             "xena@acme.example,Xena Xu,E7,customer,true,HR,,",
             "yuri@acme.example,Yuri Young,E8,customer,true,HR,,",
+            "quiet@acme.example,Quinn Quiet,E9,customer,true,HR,,",
         ],
     );
     let xena = id_of(&w, "xena@acme.example");
@@ -214,21 +218,32 @@ async fn an_unlinked_account_is_matched_and_linked_and_an_unknown_one_gets_an_em
         "Yuri is new in the source, but no event was about him"
     );
 
-    for who in [
-        id_of(&w, "stranger@else.example"),
-        "557058:no-such-account".to_string(),
-    ] {
+    // An account the source does not know, one that does not exist, and one that hides its email and is not
+    // linked yet (whose email it is, only a full run's search of every desired email finds).
+    let quiet = id_of(&w, "quiet@acme.example");
+    let cases = [
+        (id_of(&w, "stranger@else.example"), "stranger@else.example"),
+        ("557058:no-such-account".to_string(), "no-such-account"),
+        (quiet.clone(), "quiet@acme.example"),
+    ];
+    for (who, email) in &cases {
         let from = mark(&w);
-        let r = plan_person(&w, &spec, &who).await;
-        assert_reads_only(&w, from, &[&who, "stranger@else.example", "Stranger"]);
+        let r = plan_person(&w, &spec, who).await;
+        assert_reads_only(&w, from, &[who, email]);
         assert!(r.plan.is_empty(), "{:#?}", r.plan.items);
         assert!(
             r.plan
                 .notes
                 .iter()
-                .any(|n| n.contains(&who) && n.contains("nothing to do")),
+                .any(|n| n.contains(who.as_str()) && n.contains("nothing to do")),
             "{:?}",
             r.plan.notes
         );
     }
+    let r = plan_person(&w, &spec, &quiet).await;
+    assert!(
+        r.plan.notes.iter().any(|n| n.contains("hides its email")),
+        "{:?}",
+        r.plan.notes
+    );
 }
