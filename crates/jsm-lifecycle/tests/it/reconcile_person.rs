@@ -112,8 +112,7 @@ async fn a_changed_person_gets_the_change_and_no_one_else_is_read_or_changed() {
 }
 
 #[tokio::test]
-async fn a_person_gone_from_the_source_loses_the_account_as_a_full_run_would_and_no_one_else_does()
-{
+async fn a_person_gone_from_the_source_loses_the_account_and_no_one_else_does() {
     let mut w = empty_site(Surfaces::ALL, policy(100.0), Backend::Sqlite).await;
     let dir = tempfile::tempdir().unwrap();
     let spec = file(

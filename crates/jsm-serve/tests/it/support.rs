@@ -115,6 +115,26 @@ pub fn config(emu: &TestEmulator, worker: &str) -> ServeConfig {
     c
 }
 
+/// Settings as [`config`], with the file at `people` as the identity source `hr`.
+pub fn config_with_file(emu: &TestEmulator, worker: &str, people: &std::path::Path) -> ServeConfig {
+    let mut c = config(emu, worker);
+    c.sources = vec![jsm_serve::SourceConfig {
+        name: "hr".into(),
+        spec: format!("file:{}", people.display()),
+        mapping: None,
+    }];
+    c
+}
+
+/// A full reconcile of the source `hr` on the emulator's site.
+pub fn full_reconcile(emu: &TestEmulator) -> jsm_serve::Job {
+    jsm_serve::Job::Reconcile {
+        site: emu.base_url.clone(),
+        source: "hr".into(),
+        person: None,
+    }
+}
+
 /// A running service.
 pub struct Svc {
     pub base: String,

@@ -5,13 +5,14 @@
 use jsm_emulator::limits::LimitConfig;
 use jsm_emulator::{Emulator, Seed};
 use jsm_serve::webhook::sign;
-use jsm_serve::{Job, SourceConfig};
 use jsm_store::JobState;
 use jsm_testkit::TestEmulator;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Db, SECRET, Svc, config, run_job, wait_for};
+use crate::support::{
+    Db, SECRET, Svc, config, config_with_file, full_reconcile, run_job, wait_for,
+};
 
 fn body(event: &str, account: &str) -> String {
     json!({"timestamp": 1, "webhookEvent": event, "user": {"accountId": account, "displayName": "x"}}).to_string()
@@ -217,19 +218,9 @@ async fn an_emulator_user_updated_event_reconciles_that_person_only() {
         .unwrap();
     };
     write("ITSD");
-    let mut cfg = config(&emu, "w1");
-    cfg.sources = vec![SourceConfig {
-        name: "hr".into(),
-        spec: format!("file:{}", people.display()),
-        mapping: None,
-    }];
+    let cfg = config_with_file(&emu, "w1", &people);
     let svc = Svc::start(&db.store, &emu, Default::default(), cfg).await;
-    let full = Job::Reconcile {
-        site: emu.base_url.clone(),
-        source: "hr".into(),
-        person: None,
-    };
-    let linked = run_job(&svc, &db, full).await;
+    let linked = run_job(&svc, &db, full_reconcile(&emu)).await;
     assert_eq!(linked.result.unwrap()["status"], "applied", "both linked");
     // The emulator signs deliveries with the hook's secret, as Atlassian does.
     let hook = emu
