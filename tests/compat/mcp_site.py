@@ -1,6 +1,7 @@
 """What the MCP compatibility tests share: an emulator of their own (started with ``--env-file`` so jsmctl
-gets every credential), a state file, an MCP config with one agent and its bearer token, and ``jsmctl mcp
---listen`` as a process whose first stdout line is its base URL.
+gets every credential), a state file, an MCP config with one agent and its bearer token and one identity source
+(``hr``, a CSV file the tests write), and ``jsmctl mcp --listen`` as a process whose first stdout line is its base
+URL.
 
 The emulator is separate from the session-wide one of conftest.py because these tests change the site
 (offboarding two agents) and need the SCIM and admin API keys, which only the env file carries.
@@ -21,16 +22,23 @@ from pathlib import Path
 
 from conftest import ADMIN_EMAIL, STARTUP_TIMEOUT_S, Control, StateView, emulator_binary
 
+# The name of the identity source the MCP config offers plan_reconcile, and the header of its CSV file.
+SOURCE = "hr"
+PEOPLE_HEADER = "email,display_name,external_id,kind,active,service_desks,organizations,groups"
+
 MCP_TOOLS = [
     "find_user",
     "get_user",
     "list_group_members",
     "list_customers",
     "explain_access",
+    "seat_report",
+    "credential_status",
     "plan_provision_customer",
     "plan_provision_agent",
     "plan_offboard",
     "plan_restore",
+    "plan_reconcile",
     "show_plan",
     "apply_plan",
     "plan_status",
@@ -82,6 +90,7 @@ class McpSite:
     env: dict[str, str]
     token: str
     emulator: subprocess.Popen
+    source_file: Path
 
     @classmethod
     def start(cls, dir: Path) -> "McpSite":
@@ -109,6 +118,8 @@ class McpSite:
             line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line
         )
         token = "mcp-agent-" + secrets.token_urlsafe(24)
+        source_file = dir / f"{SOURCE}.csv"
+        source_file.write_text(PEOPLE_HEADER + "\n")
         config = dir / "mcp.toml"
         enabled = ", ".join(f'"{t}"' for t in MCP_TOOLS)
         config.write_text(
@@ -129,6 +140,10 @@ scopes = ["jsm:read"]
 
 [stdio]
 agent = "ci-bot"
+
+[[sources]]
+name = "{SOURCE}"
+spec = "file:{source_file}"
 """
         )
         env = {
@@ -139,7 +154,7 @@ agent = "ci-bot"
             "JSMCTL_LOG": "info",
             **emulator_env,
         }
-        return cls(binary, dir, base_url, Control(base_url, admin_token), env, token, proc)
+        return cls(binary, dir, base_url, Control(base_url, admin_token), env, token, proc, source_file)
 
     def stop(self) -> None:
         stop(self.emulator)
@@ -156,6 +171,11 @@ agent = "ci-bot"
             text=True,
             timeout=60,
         )
+
+    def disable_at_source(self, person, external_id: str) -> None:
+        """Adds ``person`` to the source file as disabled there (a leaver), keeping the rows already written."""
+        with self.source_file.open("a") as out:
+            out.write(f"{person.email},Leaver,{external_id},agent,false,,,\n")
 
     def agents(self) -> list:
         """Plain agents with visible emails (no admins), from the emulator's own state."""

@@ -4,7 +4,10 @@ On each transport: list the tools; call ``find_user``, ``explain_access`` and ``
 every ``structuredContent`` against the tool's ``outputSchema`` with ``jsonschema``; ``apply_plan`` of the plan
 is refused because it needs a human approval; a human approves it with ``jsmctl approvals approve ID --as
 human``; the same ``apply_plan`` then succeeds and the emulator's ``/_emulator/state`` shows the person gone
-from the agents group.
+from the agents group. Then the same for ``plan_reconcile`` from the configured file source, which disables a
+leaver (the state shows the account deactivated once a human approved), and ``seat_report`` and
+``credential_status`` against the emulator's own seat holders and a registered API token whose secret never
+appears.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
-from conftest import AGENTS_GROUP
-from mcp_site import MCP_TOOLS, McpHttp, McpSite
+from conftest import ADMIN_EMAIL, AGENTS_GROUP
+from mcp_site import MCP_TOOLS, SOURCE, McpHttp, McpSite
+
+JSM = "jira-servicedesk"
+CREDENTIAL = "ci-admin-token"
 
 CALL_TIMEOUT_S = 60
 
@@ -32,6 +38,13 @@ def site(tmp_path_factory: pytest.TempPathFactory):
         s = McpSite.start(tmp_path_factory.mktemp("mcp"))
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
+    added = s.jsmctl(
+        "credentials", "add", "--kind", "api-token", "--name", CREDENTIAL, "--owner", ADMIN_EMAIL,
+        "--secret-env", "ATLASSIAN_API_TOKEN",
+    )
+    if added.returncode != 0:
+        s.stop()
+        pytest.fail(f"jsmctl credentials add failed: {added.stderr}", pytrace=False)
     yield s
     s.stop()
 
@@ -120,7 +133,63 @@ async def offboard_with_a_human_approval(session: ClientSession, site: McpSite, 
         await session.call_tool("list_customers", {"service_desk": "HR", "limit": 3}), schemas, "list_customers"
     )
     assert customers["service_desk"]["key"] == "HR"
+    await reconcile_with_a_human_approval(session, site, schemas, site.agents()[-1])
+    await reports(session, site, schemas)
     return applied
+
+
+async def reconcile_with_a_human_approval(session: ClientSession, site: McpSite, schemas: dict, leaver) -> None:
+    """The source disables ``leaver``: the agent's plan waits for a human, then applies; a spec is refused."""
+    site.disable_at_source(leaver, f"L-{leaver.account_id[-12:]}")
+    planned = validated(await session.call_tool("plan_reconcile", {"source": SOURCE}), schemas, "plan_reconcile")
+    assert planned["status"] == "awaiting_approval", planned
+    assert planned["reconcile"]["source"] == SOURCE and planned["reconcile"]["complete"] is True, planned
+    assert planned["plan"]["requester_kind"] == "agent"
+    items = planned["plan"]["items"]
+    assert any(i["action"] == "deactivate" and leaver.email in i["target"] for i in items), items
+    assert all(i["needs_approval"] for i in items if i["sign"] == "-"), items
+    plan_id = planned["plan"]["id"]
+
+    refused = await session.call_tool("apply_plan", {"plan_id": plan_id})
+    assert refused.is_error, refused
+    error = refused.structured_content["error"]
+    assert error["code"] == "awaiting_approval" and error["plan_id"] == plan_id, error
+    assert f"jsmctl approvals approve {plan_id}" in error["message"], error
+    assert account(site, leaver.account_id).active, "nothing changed before the approval"
+
+    approved = site.jsmctl("approvals", "approve", plan_id, "--as", "human")
+    assert approved.returncode == 0, approved.stderr
+    applied = validated(await session.call_tool("apply_plan", {"plan_id": plan_id}), schemas, "apply_plan")
+    assert applied["complete"] is True, applied
+    assert not account(site, leaver.account_id).active, "the emulator shows the leaver deactivated"
+
+    spec = await session.call_tool("plan_reconcile", {"source": f"file:{site.source_file}"})
+    assert spec.is_error and spec.structured_content["error"]["argument"] == "source", spec
+
+
+async def reports(session: ClientSession, site: McpSite, schemas: dict) -> None:
+    """The seat report bills the emulator's agents; the credential check names the token, never its secret."""
+    seats = validated(
+        await session.call_tool("seat_report", {"products": [JSM], "limit": 500}), schemas, "seat_report"
+    )
+    jsm = seats["products"][0]
+    assert jsm["key"] == JSM, seats
+    billed = {a["account_id"] for a in seats["accounts"] if a["product"] == JSM and a["billable"]}
+    assert jsm["billable"] == len(billed), seats
+    agents = {a.account_id for a in site.state().agents()}
+    assert agents and agents <= billed, (agents - billed, seats)
+
+    result = await session.call_tool("credential_status", {"warn_days": 30})
+    status = validated(result, schemas, "credential_status")
+    entry = [c for c in status["credentials"] if c["name"] == CREDENTIAL]
+    assert len(entry) == 1 and entry[0]["kind"] == "api-token" and entry[0]["owner"] == ADMIN_EMAIL, status
+    assert entry[0]["state"] in {"ok", "expiring"}, entry
+    secret = site.env["ATLASSIAN_API_TOKEN"]
+    assert secret not in json.dumps(status) and all(secret not in c.text for c in result.content), "no secret"
+
+
+def account(site: McpSite, account_id: str):
+    return next(a for a in site.state().accounts if a.account_id == account_id)
 
 
 def groups_of(site: McpSite, account_id: str) -> list[str]:

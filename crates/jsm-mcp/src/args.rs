@@ -346,6 +346,88 @@ impl Check for AuditSearchArgs {
     }
 }
 
+/// A name as configs spell them (`hr`, `it-support`): 1 to 64 letters, digits, `-` or `_`; never a spec, a path
+/// or a URL.
+fn config_name(name: &str, value: &str) -> ToolResult<()> {
+    text(name, value, 64)?;
+    if crate::config::is_name(value) {
+        Ok(())
+    } else {
+        Err(ToolError::argument(
+            name,
+            "must be the name of a configured source (letters, digits, '-' or '_'), never a spec, path or URL",
+        ))
+    }
+}
+
+/// `seat_report`
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeatReportArgs {
+    /// Product keys (`jira-servicedesk`, `jira-software`); every product the site reports when absent.
+    #[schemars(length(max = 10), inner(length(min = 1, max = 64)))]
+    #[serde(default)]
+    pub products: Option<Vec<String>>,
+    /// Only accounts holding a seat through this Jira group.
+    #[schemars(length(min = 1, max = 255))]
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Days without activity after which a seat is reclaimable (the policy's `[seats] inactive_days` otherwise).
+    #[schemars(range(min = 1, max = 3650))]
+    #[serde(default)]
+    pub inactive_days: Option<u32>,
+    /// Only list the seats a reclaim would take back (totals always count every seat).
+    #[serde(default)]
+    pub reclaimable_only: Option<bool>,
+    /// Most account entries to return (default 100); the product totals always count every account.
+    #[schemars(range(min = 1, max = 500))]
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+impl Check for SeatReportArgs {
+    fn check(&self) -> ToolResult<()> {
+        list("products", self.products.as_ref(), 10, 64)?;
+        opt_text("group", self.group.as_deref(), 255)?;
+        limit("inactive_days", self.inactive_days, 3650)?;
+        limit("limit", self.limit, 500)
+    }
+}
+
+/// `credential_status`
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialStatusArgs {
+    /// Days before expiry that count as expiring (the policy's `[credentials] warn_days` otherwise).
+    #[schemars(range(min = 1, max = 365))]
+    #[serde(default)]
+    pub warn_days: Option<u32>,
+}
+
+impl Check for CredentialStatusArgs {
+    fn check(&self) -> ToolResult<()> {
+        limit("warn_days", self.warn_days, 365)
+    }
+}
+
+/// `plan_reconcile`
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReconcileArgs {
+    /// The name of a source of the server's config (`[[sources]]`); never a spec, path or URL.
+    #[schemars(length(min = 1, max = 64), regex(pattern = r"^[A-Za-z0-9_-]{1,64}$"))]
+    pub source: String,
+    /// Read only what changed at the source since the last applied reconcile run (default false: everything).
+    #[serde(default)]
+    pub incremental: Option<bool>,
+}
+
+impl Check for ReconcileArgs {
+    fn check(&self) -> ToolResult<()> {
+        config_name("source", &self.source)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -415,6 +497,23 @@ mod tests {
         }))))
         .unwrap_err();
         assert_eq!(err.argument.as_deref(), Some("service_desks[0]"), "{err}");
+    }
+
+    #[test]
+    fn a_source_is_a_name_so_no_spec_path_or_url_can_be_passed() {
+        for bad in [
+            "file:/etc/passwd",
+            "../people.csv",
+            "http://169.254.169.254/latest",
+            "scim:https://idp.example.com",
+            "ldap://dc.example.com/dc=example",
+            "hr people",
+        ] {
+            let err = parse::<ReconcileArgs>(Some(&args(json!({"source": bad})))).unwrap_err();
+            assert_eq!(err.argument.as_deref(), Some("source"), "{bad}");
+        }
+        let ok = parse::<ReconcileArgs>(Some(&args(json!({"source": "hr-main_2"})))).unwrap();
+        assert_eq!(ok.source, "hr-main_2");
     }
 
     #[test]

@@ -1,12 +1,19 @@
 //! The MCP server's config file: which tools are enabled, which agent-overlay rules a tool relaxes (with a
-//! reason), the agents (static bearer tokens as SHA-256, scopes, blast-radius caps) and the HTTP checks.
+//! reason), the agents (static bearer tokens as SHA-256, scopes, blast-radius caps), the identity sources
+//! `plan_reconcile` may read (an agent names one; it never passes a spec, path or URL) and the HTTP checks.
 //!
 //! ```toml
 //! version = 1
 //! approvals_url = "https://jsmctl.example.com/approvals"
 //!
 //! [tools]
-//! enabled = ["find_user", "explain_access", "plan_offboard", "show_plan", "apply_plan", "plan_status"]
+//! enabled = ["find_user", "explain_access", "seat_report", "plan_offboard", "plan_reconcile", "show_plan",
+//!            "apply_plan", "plan_status"]
+//!
+//! [[sources]]
+//! name = "hr"
+//! spec = "file:/srv/hr/people.csv"
+//! mapping = "/srv/hr/mapping.toml"
 //!
 //! [tools.relax.plan_provision_agent]
 //! rules = ["seat_grants"]
@@ -30,6 +37,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use jsm_lifecycle::{AgentRule, Relaxation};
+use jsm_sources::SourceConfig;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -70,6 +78,9 @@ pub struct McpConfig {
     /// The agents, by name.
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
+    /// The identity sources `plan_reconcile` reads, by name (`[[sources]]`: name, spec, mapping).
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
     /// Who the stdio caller is.
     #[serde(default)]
     pub stdio: StdioConfig,
@@ -186,6 +197,7 @@ impl Default for McpConfig {
             approvals_url: None,
             tools: ToolsConfig::default(),
             agents: BTreeMap::new(),
+            sources: Vec::new(),
             stdio: StdioConfig::default(),
             http: HttpConfig::default(),
         }
@@ -247,12 +259,7 @@ impl McpConfig {
         }
         for (name, agent) in &self.agents {
             let key = format!("agents.{name}");
-            if name.is_empty()
-                || name.len() > 64
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            {
+            if !is_name(name) {
                 return Err(bad(
                     path,
                     format!("{key}: names are 1 to 64 letters, digits, '-' or '_'"),
@@ -298,6 +305,7 @@ impl McpConfig {
         if unique.len() != hashes.len() {
             return Err(bad(path, "agents: two agents have the same token"));
         }
+        self.check_sources(path)?;
         if let Some(agent) = &self.stdio.agent
             && !self.agents.contains_key(agent)
         {
@@ -319,13 +327,55 @@ impl McpConfig {
         Ok(())
     }
 
-    /// The enabled tools: the configured list, else every read-only tool that `available` says exists.
-    pub fn enabled_tools(&self, available: impl Fn(ToolName) -> bool) -> BTreeSet<ToolName> {
+    /// `[[sources]]`: names an agent can type (the same shape as agent names), each once, each with a spec;
+    /// and `plan_reconcile` enabled only with at least one source to read.
+    fn check_sources(&self, path: &str) -> Result<()> {
+        let mut seen = BTreeSet::new();
+        for (i, s) in self.sources.iter().enumerate() {
+            let key = format!("sources[{i}]");
+            if !is_name(&s.name) {
+                return Err(bad(
+                    path,
+                    format!(
+                        "{key}.name: {:?}: names are 1 to 64 letters, digits, '-' or '_'",
+                        s.name
+                    ),
+                ));
+            }
+            if !seen.insert(s.name.as_str()) {
+                return Err(bad(
+                    path,
+                    format!("{key}.name: {:?} is named twice", s.name),
+                ));
+            }
+            if s.spec.trim().is_empty() {
+                return Err(bad(
+                    path,
+                    format!("{key}.spec: give file:PATH, scim:URL or ldap://HOST:PORT/BASE_DN"),
+                ));
+            }
+        }
+        if self.sources.is_empty() && self.enabled_tools().contains(&ToolName::PlanReconcile) {
+            return Err(bad(
+                path,
+                "tools.enabled: plan_reconcile needs at least one [[sources]] entry (name, spec, mapping) to read",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The configured source of this name.
+    pub fn source(&self, name: &str) -> Option<&SourceConfig> {
+        self.sources.iter().find(|s| s.name == name)
+    }
+
+    /// The enabled tools: the configured list, else every read-only tool.
+    pub fn enabled_tools(&self) -> BTreeSet<ToolName> {
         match &self.tools.enabled {
             Some(names) => names.iter().filter_map(|n| ToolName::parse(n)).collect(),
             None => ToolName::ALL
                 .into_iter()
-                .filter(|t| t.access() == Access::Read && available(*t))
+                .filter(|t| t.access() == Access::Read)
                 .collect(),
         }
     }
@@ -381,6 +431,14 @@ impl McpConfig {
     }
 }
 
+/// 1 to 64 letters, digits, `-` or `_`: agent and source names (and what an agent may pass as a source).
+pub(crate) fn is_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 fn tool_name(path: &str, key: &str, name: &str) -> Result<ToolName> {
     let Some(tool) = ToolName::parse(name) else {
         return Err(bad(
@@ -401,8 +459,11 @@ mod tests {
     #[test]
     fn defaults_enable_only_read_tools() {
         let c = McpConfig::from_toml("version = 1", "mcp.toml").unwrap();
-        let enabled = c.enabled_tools(|t| !t.is_pending());
+        let enabled = c.enabled_tools();
         assert!(enabled.contains(&ToolName::FindUser));
+        assert!(enabled.contains(&ToolName::SeatReport));
+        assert!(enabled.contains(&ToolName::CredentialStatus));
+        assert!(!enabled.contains(&ToolName::PlanReconcile));
         assert!(!enabled.contains(&ToolName::ApplyPlan));
         assert!(!enabled.contains(&ToolName::PlanOffboard));
         assert!(enabled.iter().all(|t| t.access() == Access::Read));
@@ -440,6 +501,26 @@ mod tests {
                 "jsm:admin",
             ),
             ("version = 1\n[stdio]\nagent = \"ghost\"", "stdio.agent"),
+            (
+                "version = 1\n[tools]\nenabled = [\"plan_reconcile\"]",
+                "plan_reconcile needs at least one [[sources]]",
+            ),
+            (
+                "version = 1\n[[sources]]\nname = \"file:/etc\"\nspec = \"file:/etc/passwd\"",
+                "sources[0].name",
+            ),
+            (
+                "version = 1\n[[sources]]\nname = \"hr\"\nspec = \"file:a.csv\"\n[[sources]]\nname = \"hr\"\nspec = \"file:b.csv\"",
+                "sources[1].name: \"hr\" is named twice",
+            ),
+            (
+                "version = 1\n[[sources]]\nname = \"hr\"\nspec = \" \"",
+                "sources[0].spec",
+            ),
+            (
+                "version = 1\n[[sources]]\nname = \"hr\"\nspec = \"file:a.csv\"\nurl = \"x\"",
+                "url",
+            ),
             (
                 "version = 1\n[http]\nallowed_origins = [\"example.com\"]",
                 "scheme",

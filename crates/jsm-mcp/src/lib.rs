@@ -11,7 +11,7 @@
 //!   a tool with a reason the plan records;
 //! - **blast radius**: items per plan and plans per hour per agent;
 //! - **data is not instructions**: Atlassian text is returned in data fields; people are picked by one email or
-//!   account id only;
+//!   account id only, identity sources by the name the config gives them (never a spec, path or URL);
 //! - **audit**: every call, with the agent, the tool, its arguments (secrets never) and the result;
 //! - **over HTTP** ([`http`]): an OAuth 2.0 resource server with static bearer tokens (SHA-256, constant-time
 //!   compare), 401/403 with `WWW-Authenticate` and `resource_metadata`, RFC 9728 metadata, `Host` and `Origin`
@@ -25,7 +25,6 @@
 pub mod args;
 pub mod config;
 pub mod error;
-pub mod extension;
 pub mod http;
 mod ops;
 pub mod server;
@@ -34,7 +33,6 @@ pub mod views;
 
 pub use config::{Agent, McpConfig};
 pub use error::{Error, Result};
-pub use extension::{EngineTool, Extensions, Produced};
 pub use server::McpServer;
 pub use tools::{ToolError, ToolName};
 

@@ -29,7 +29,7 @@ impl Access {
     }
 }
 
-/// Every tool the server knows, including those whose engine is not merged yet ([`ToolName::is_pending`]).
+/// Every tool the server knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ToolName {
     /// Find people by email (hidden emails resolved) or name.
@@ -42,9 +42,9 @@ pub enum ToolName {
     ListCustomers,
     /// The access trace of one person.
     ExplainAccess,
-    /// Seats in use and wasted (engine pending).
+    /// Billed and reclaimable seats per product.
     SeatReport,
-    /// Expiry of the credentials jsmctl uses (engine pending).
+    /// Expiry and state of the credentials jsmctl uses (never their secrets).
     CredentialStatus,
     /// Plan a portal customer.
     PlanProvisionCustomer,
@@ -54,7 +54,7 @@ pub enum ToolName {
     PlanOffboard,
     /// Plan the undo of an offboarding.
     PlanRestore,
-    /// Plan a reconcile against the IdP (engine pending).
+    /// Plan a reconcile against a configured identity source.
     PlanReconcile,
     /// Show a stored plan.
     ShowPlan,
@@ -127,23 +127,12 @@ impl ToolName {
         }
     }
 
-    /// True for the tools whose engine is not merged: they exist only once an [`crate::extension::EngineTool`]
-    /// is registered for them.
-    pub fn is_pending(self) -> bool {
-        matches!(
-            self,
-            ToolName::SeatReport | ToolName::CredentialStatus | ToolName::PlanReconcile
-        )
-    }
-
-    /// Whether the tool reaches Atlassian (the open world) or only the local store.
+    /// Whether the tool reaches Atlassian or an identity source (the open world) or only the local store.
+    /// `credential_status` reads Atlassian's clock, the owners' accounts and the admin API's token listing.
     fn reaches_atlassian(self) -> bool {
         !matches!(
             self,
-            ToolName::ShowPlan
-                | ToolName::PlanStatus
-                | ToolName::AuditSearch
-                | ToolName::CredentialStatus
+            ToolName::ShowPlan | ToolName::PlanStatus | ToolName::AuditSearch
         )
     }
 
@@ -276,6 +265,17 @@ mod tests {
         let r = ToolName::AuditSearch.annotations("Audit");
         assert_eq!(r.read_only_hint, Some(true));
         assert_eq!(r.open_world_hint, Some(false));
+        for read in [ToolName::SeatReport, ToolName::CredentialStatus] {
+            let a = read.annotations("Report");
+            assert_eq!(read.access(), Access::Read);
+            assert_eq!(a.read_only_hint, Some(true));
+            assert_eq!(a.open_world_hint, Some(true), "it asks Atlassian");
+        }
+        let p = ToolName::PlanReconcile.annotations("Reconcile");
+        assert_eq!(ToolName::PlanReconcile.access(), Access::Plan);
+        assert_eq!(p.read_only_hint, Some(false));
+        assert_eq!(p.destructive_hint, Some(false));
+        assert_eq!(p.idempotent_hint, Some(false));
     }
 
     #[test]

@@ -166,8 +166,8 @@ impl Reconciler for SourceReconciler {
     ) -> BoxFuture<'a, Result<Value, jsm_lifecycle::Error>> {
         Box::pin(async move {
             let cfg = self.source(&request.source)?.clone();
-            // The engine's reconcile future is not `Send` (the mapping's rules are not `Sync`), so it runs on a
-            // thread of its own; dropping this future (a lost lease, a shutdown) cancels it there.
+            // On a thread of its own, so a large plan built and hashed (CPU for seconds) never holds up the
+            // runtime that keeps the job's heartbeat; dropping this future (a lost lease, a shutdown) cancels it.
             let (engine, request) = (engine.clone(), request.clone());
             let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
             let handle = tokio::runtime::Handle::current();

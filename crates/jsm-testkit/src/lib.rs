@@ -1,5 +1,6 @@
 //! Test kit: boots a real emulator on `127.0.0.1:0` in the test's runtime and hands back its base URL,
 //! credentials, a plain HTTP client and a configured [`jsm_client::Client`]. Dropping it stops the server.
+//! [`servers`] starts and seeds the real SCIM and LDAP servers that identity-source tests read.
 //!
 //! The helpers panic when the emulator cannot start or a control-plane call fails: a test cannot go on without
 //! them, and the message says which step failed.
@@ -14,6 +15,8 @@ use jsm_emulator::limits::LimitConfig;
 use jsm_emulator::{Emulator, EmulatorBuilder, RunningEmulator, Seed};
 use reqwest::{Method, RequestBuilder};
 use serde_json::Value;
+
+pub mod servers;
 
 /// Email of the site administrator in every testkit emulator.
 pub const ADMIN_EMAIL: &str = "admin@example.com";
@@ -302,13 +305,21 @@ impl TestEmulator {
 
     /// Issues an API token for the account with `email` and returns it.
     pub async fn token_for(&self, email: &str) -> String {
-        let answer = self
-            .control(
-                Method::POST,
-                "/tokens",
-                Some(serde_json::json!({ "email": email })),
-            )
-            .await;
+        self.issue_token(serde_json::json!({ "email": email }))
+            .await
+    }
+
+    /// Issues an API token for `email`, labelled `label`, that expires in `days` (as the admin API's token
+    /// listing shows it), and returns it.
+    pub async fn token_expiring(&self, email: &str, label: &str, days: i64) -> String {
+        self.issue_token(
+            serde_json::json!({ "email": email, "label": label, "expiresInDays": days }),
+        )
+        .await
+    }
+
+    async fn issue_token(&self, body: Value) -> String {
+        let answer = self.control(Method::POST, "/tokens", Some(body)).await;
         answer["token"].as_str().unwrap_or_default().to_string()
     }
 }

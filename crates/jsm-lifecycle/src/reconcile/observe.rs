@@ -445,7 +445,7 @@ impl Engine {
     pub async fn observe_site(
         &self,
         wanted: &Wanted,
-        modes: &dyn Fn(&Target) -> MembershipMode,
+        modes: &(dyn Fn(&Target) -> MembershipMode + Sync),
         emails: &[&str],
     ) -> Result<Observed> {
         let before = self.calls_sent();
@@ -511,7 +511,7 @@ impl Engine {
         &self,
         o: &mut Observed,
         wanted: &Wanted,
-        modes: &dyn Fn(&Target) -> MembershipMode,
+        modes: &(dyn Fn(&Target) -> MembershipMode + Sync),
     ) -> Result<()> {
         let observe = self.observe();
         let (desks, orgs, access) = futures::try_join!(

@@ -20,7 +20,7 @@ impl Engine {
     pub async fn observe_people(
         &self,
         wanted: &Wanted,
-        modes: &dyn Fn(&Target) -> MembershipMode,
+        modes: &(dyn Fn(&Target) -> MembershipMode + Sync),
         lookups: &Lookups,
     ) -> Result<Observed> {
         let before = self.calls_sent();
@@ -34,7 +34,7 @@ impl Engine {
     pub(super) async fn observe_targets(
         &self,
         wanted: &Wanted,
-        modes: &dyn Fn(&Target) -> MembershipMode,
+        modes: &(dyn Fn(&Target) -> MembershipMode + Sync),
     ) -> Result<Observed> {
         let mut o = Observed::default();
         (o.scim, o.admin) = (self.caps.scim, self.caps.admin);

@@ -8,7 +8,7 @@ use jsm_lifecycle::reconcile::{Reconciliation, Request};
 use jsm_sources::Source;
 use jsm_testkit::Surfaces;
 
-use crate::reconcile::{actions, empty_site, file, mapping, policy, run};
+use crate::reconcile::{account_id, actions, empty_site, file, mapping, policy, run};
 use crate::support::{Backend, World, accounts_with_email, backends, in_desk};
 
 async fn plan_person(w: &World, spec: &str, account_id: &str) -> Reconciliation {
@@ -37,13 +37,6 @@ fn mark(w: &World) -> u64 {
         .since(0, usize::MAX)
         .last()
         .map_or(0, |e| e.seq)
-}
-
-/// The account id of the account with this email.
-fn id_of(w: &World, email: &str) -> String {
-    let site = w.site();
-    let key = site.find_by_email(email).expect("the account exists");
-    site.account(key).account_id.clone()
 }
 
 /// Every request since `from` returns no one's record (the caller, desk and group details) or names the one
@@ -81,7 +74,7 @@ async fn a_changed_person_gets_the_change_and_no_one_else_is_read_or_changed() {
         run(&w, &spec, &mapping("")).await;
         let changed = rows("HR;ITSD");
         let spec = file(dir.path(), "p.csv", &[&changed[0], &changed[1]]);
-        let ann = id_of(&w, ANN);
+        let ann = account_id(&w, ANN);
         // Ann hides her email: the desks are still searched for her by it, not listed.
         {
             let mut site = w.emu.emu.site_mut();
@@ -131,7 +124,7 @@ async fn a_person_gone_from_the_source_loses_the_account_and_no_one_else_does() 
         "p.csv",
         &[&format!("{BOB},Bob Baker,E2,customer,true,HR,,")],
     );
-    let (ann, cy) = (id_of(&w, ANN), id_of(&w, "cy@acme.example"));
+    let (ann, cy) = (account_id(&w, ANN), account_id(&w, "cy@acme.example"));
 
     let from = mark(&w);
     let r = plan_person(&w, &spec, &ann).await;
@@ -198,7 +191,7 @@ async fn an_unlinked_account_is_matched_and_linked_and_an_unknown_one_gets_an_em
             "quiet@acme.example,Quinn Quiet,E9,customer,true,HR,,",
         ],
     );
-    let xena = id_of(&w, "xena@acme.example");
+    let xena = account_id(&w, "xena@acme.example");
     let from = mark(&w);
     let r = plan_person(&w, &spec, &xena).await;
     assert_reads_only(&w, from, &[&xena, "xena@acme.example", "Xena Xu", "E7"]);
@@ -219,9 +212,12 @@ async fn an_unlinked_account_is_matched_and_linked_and_an_unknown_one_gets_an_em
 
     // An account the source does not know, one that does not exist, and one that hides its email and is not
     // linked yet (whose email it is, only a full run's search of every desired email finds).
-    let quiet = id_of(&w, "quiet@acme.example");
+    let quiet = account_id(&w, "quiet@acme.example");
     let cases = [
-        (id_of(&w, "stranger@else.example"), "stranger@else.example"),
+        (
+            account_id(&w, "stranger@else.example"),
+            "stranger@else.example",
+        ),
         ("557058:no-such-account".to_string(), "no-such-account"),
         (quiet.clone(), "quiet@acme.example"),
     ];

@@ -149,6 +149,22 @@ pub fn in_desk(site: &Site, desk_key: &str, email: &str) -> bool {
         .is_some_and(|d| d.customers.contains(&key))
 }
 
+/// Whether the account with this email is a member of the JSM organization with this name.
+pub fn in_org(site: &Site, organization: &str, email: &str) -> bool {
+    let Some(key) = site.find_by_email(email) else {
+        return false;
+    };
+    site.organizations
+        .values()
+        .any(|o| o.name == organization && o.members.contains(&key))
+}
+
+/// Whether the account with this email exists and is active.
+pub fn active(site: &Site, email: &str) -> bool {
+    site.find_by_email(email)
+        .is_some_and(|k| site.account(k).active)
+}
+
 /// Accounts with this email (a duplicate would make it 2).
 pub fn accounts_with_email(site: &Site, email: &str) -> usize {
     site.accounts

@@ -16,6 +16,12 @@ fn valid(tool: &str) -> Value {
         "explain_access" | "plan_offboard" | "plan_restore" => {
             json!({"who": "someone@example.com"})
         }
+        "seat_report" => json!({
+            "products": ["jira-servicedesk"], "group": "g", "inactive_days": 30, "reclaimable_only": true,
+            "limit": 5
+        }),
+        "credential_status" => json!({"warn_days": 30}),
+        "plan_reconcile" => json!({"source": "hr", "incremental": true}),
         "plan_provision_customer" => {
             json!({"email": "a@example.com", "name": "A", "service_desks": ["HR"], "organizations": ["O"]})
         }

@@ -6,8 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jsm_lifecycle::Policy;
-use jsm_mcp::server::AUDIT_KIND;
-use jsm_mcp::{Extensions, McpConfig};
+use jsm_mcp::McpConfig;
 use jsm_store::PlanStatus;
 use rmcp::model::{
     CallToolRequestParams, ClientConfig, ElicitRequestParams, ElicitResult, ElicitationAction,
@@ -21,9 +20,8 @@ use crate::support::*;
 #[tokio::test]
 async fn read_only_by_default_and_a_disabled_tool_is_refused_by_name() {
     let w = World::with(
-        McpConfig::from_toml("version = 1", "default.toml").unwrap(),
+        |_| McpConfig::from_toml("version = 1", "default.toml").unwrap(),
         Policy::default(),
-        Extensions::new(),
     )
     .await;
     let client = w.client_with("stdio", ()).await;
@@ -40,6 +38,8 @@ async fn read_only_by_default_and_a_disabled_tool_is_refused_by_name() {
             "list_group_members",
             "list_customers",
             "explain_access",
+            "seat_report",
+            "credential_status",
             "show_plan",
             "plan_status",
             "audit_search"
@@ -69,6 +69,7 @@ async fn read_only_by_default_and_a_disabled_tool_is_refused_by_name() {
             "plan_provision_customer",
             json!({"email": "x@example.com", "name": "X"}),
         ),
+        ("plan_reconcile", json!({"source": "hr"})),
     ] {
         let e = err(&call(&client, tool, args).await);
         assert_eq!(e["code"], "tool_disabled", "{tool}: {e:?}");
@@ -77,12 +78,6 @@ async fn read_only_by_default_and_a_disabled_tool_is_refused_by_name() {
         w.engine.store.plans(None).await.unwrap().is_empty(),
         "nothing was planned"
     );
-    let e = err(&call(&client, "seat_report", json!({})).await);
-    assert_eq!(
-        e["code"], "tool_disabled",
-        "a pending tool without its engine: {e:?}"
-    );
-    assert!(e["message"].as_str().unwrap().contains("not merged"));
 }
 
 #[derive(Clone, Default)]
@@ -252,7 +247,7 @@ async fn an_agents_plan_needs_a_human_even_where_policy_would_let_a_persons_thro
     let mut policy = Policy::default();
     policy.deletion_guard.max_percent = 10_000.0;
     policy.deletion_guard.max_count = 10_000;
-    let w = World::with(full_config(), policy, Extensions::new()).await;
+    let w = World::with(full_config, policy).await;
     let (email, _) = w.agent_person();
     let human = w.engine.plan_offboard(&email).await.unwrap();
     assert!(
@@ -276,15 +271,18 @@ async fn an_agents_plan_needs_a_human_even_where_policy_would_let_a_persons_thro
     );
 
     // The config relaxes removals for plan_offboard, with a reason: the plan says so.
-    let mut config = full_config();
-    config.tools.relax.insert(
-        "plan_offboard".into(),
-        jsm_mcp::config::RelaxConfig {
-            rules: vec![jsm_lifecycle::AgentRule::Removals],
-            reason: "the helpdesk lead reviews removals weekly".into(),
-        },
-    );
-    let relaxed = World::with(config, w.engine.policy.clone(), Extensions::new()).await;
+    let relaxing = |dir: &std::path::Path| {
+        let mut config = full_config(dir);
+        config.tools.relax.insert(
+            "plan_offboard".into(),
+            jsm_mcp::config::RelaxConfig {
+                rules: vec![jsm_lifecycle::AgentRule::Removals],
+                reason: "the helpdesk lead reviews removals weekly".into(),
+            },
+        );
+        config
+    };
+    let relaxed = World::with(relaxing, w.engine.policy.clone()).await;
     let (email, _) = relaxed.agent_person();
     let client = relaxed.client("bot").await;
     let planned = ok(&call(&client, "plan_offboard", json!({"who": email})).await);
@@ -430,15 +428,7 @@ async fn every_call_is_audited_with_agent_tool_arguments_and_result() {
         let r = call(c, tool, args.clone()).await;
         outcomes.push(r.is_error == Some(true));
     }
-    let records: Vec<_> = w
-        .engine
-        .store
-        .audit_list(0, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|r| r.draft.kind == AUDIT_KIND)
-        .collect();
+    let records = w.mcp_calls().await;
     assert_eq!(records.len(), calls.len(), "one record per call");
     for ((r, (_, tool, args)), failed) in records.iter().zip(&calls).zip(&outcomes) {
         let d = &r.draft;
@@ -485,6 +475,8 @@ async fn no_secret_in_any_tool_result_audit_record_or_log() {
         ),
         ("list_customers", json!({"service_desk": "HR"})),
         ("plan_offboard", json!({"who": email})),
+        ("seat_report", json!({})),
+        ("credential_status", json!({})),
         ("audit_search", json!({})),
         ("find_user", json!({"query": "x", "api_token": PASTED})),
     ] {

@@ -2,8 +2,6 @@
 //! per tool, as a step-up answer), `WWW-Authenticate` with `resource_metadata`, RFC 9728 metadata, a foreign
 //! `Origin` and a bad `Host` refused; a real rmcp HTTP client with a good token works.
 
-use std::collections::HashMap;
-
 use jsm_mcp::server::AUDIT_KIND;
 use reqwest::StatusCode;
 use rmcp::ServiceExt;
@@ -58,6 +56,14 @@ impl Http {
 
     pub fn mcp(&self) -> String {
         format!("{}/mcp", self.base)
+    }
+
+    /// A real rmcp streamable-HTTP client with this bearer token.
+    pub async fn client(&self, token: &str) -> Client {
+        let config = StreamableHttpClientTransportConfig::with_uri(self.mcp()).auth_header(token);
+        ().serve(StreamableHttpClientTransport::from_config(config))
+            .await
+            .unwrap()
     }
 
     pub async fn post(&self, token: &str, body: &Value) -> reqwest::Response {
@@ -194,9 +200,7 @@ async fn a_foreign_origin_and_a_bad_host_are_refused() {
 async fn a_real_http_client_with_a_token_lists_and_calls_tools() {
     let w = World::new().await;
     let s = Http::start(&w).await;
-    let config = StreamableHttpClientTransportConfig::with_uri(s.mcp()).auth_header(BOT_TOKEN);
-    let transport = StreamableHttpClientTransport::from_config(config);
-    let client = ().serve(transport).await.unwrap();
+    let client = s.client(BOT_TOKEN).await;
     let listed = tools(&client).await;
     assert_eq!(listed.len(), ALL_TOOLS.len());
     let (email, _) = w.customer();
@@ -207,7 +211,11 @@ async fn a_real_http_client_with_a_token_lists_and_calls_tools() {
         .since(0, usize::MAX)
         .last()
         .map_or(0, |e| e.seq);
-    let found = ok(&call(&client, "find_user", json!({"query": email})).await);
+    let found = validated(
+        &call(&client, "find_user", json!({"query": email})).await,
+        &listed,
+        "find_user",
+    );
     assert_eq!(found["users"][0]["email"], email.as_str());
     ok(&call(&client, "explain_access", json!({"who": email})).await);
     let _ = client.cancel().await;
@@ -241,5 +249,4 @@ async fn a_real_http_client_with_a_token_lists_and_calls_tools() {
         StreamableHttpClientTransportConfig::with_uri(s.mcp()),
     );
     assert!(().serve(transport).await.is_err());
-    let _unused: HashMap<(), ()> = HashMap::new();
 }

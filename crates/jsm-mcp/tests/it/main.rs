@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod bad_input;
-mod extension;
+mod credentials;
 mod guardrails;
 mod http;
+mod reconcile;
+mod seats;
 mod support;

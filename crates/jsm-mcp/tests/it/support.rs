@@ -2,10 +2,11 @@
 //! clients: in-process (a duplex pipe, as stdio) and HTTP.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use jsm_lifecycle::{Capabilities, Engine, Policy};
-use jsm_mcp::{Agent, Extensions, McpConfig, McpServer};
+use jsm_mcp::{Agent, McpConfig, McpServer};
 use jsm_store::Store;
 use jsm_testkit::TestEmulator;
 use rmcp::model::{CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, Tool};
@@ -20,17 +21,20 @@ pub const READER_TOKEN: &str = "reader-token-77d2";
 pub const STRANGER_TOKEN: &str = "stranger-token-0b1e";
 pub const TINY_TOKEN: &str = "tiny-token-5c5c";
 
-/// Every built-in tool.
-pub const ALL_TOOLS: [&str; 13] = [
+/// Every tool, in listing order.
+pub const ALL_TOOLS: [&str; 16] = [
     "find_user",
     "get_user",
     "list_group_members",
     "list_customers",
     "explain_access",
+    "seat_report",
+    "credential_status",
     "plan_provision_customer",
     "plan_provision_agent",
     "plan_offboard",
     "plan_restore",
+    "plan_reconcile",
     "show_plan",
     "apply_plan",
     "plan_status",
@@ -44,8 +48,16 @@ pub fn sha(token: &str) -> String {
         .collect()
 }
 
-/// Every tool on; bot may do everything, reader only reads, stranger holds no scope, tiny has small caps.
-pub fn full_config() -> McpConfig {
+/// The header of the desired-state files of the configured sources.
+pub const PEOPLE_HEADER: &str =
+    "email,display_name,external_id,kind,active,service_desks,organizations,groups";
+
+/// The names of the configured sources; each reads `NAME.csv` in the world's directory ([`World::source_file`]).
+pub const SOURCES: [&str; 2] = ["hr", "contractors"];
+
+/// Every tool on; bot may do everything, reader only reads, stranger holds no scope, tiny has small caps; the
+/// sources of [`SOURCES`] read files in `dir`.
+pub fn full_config(dir: &Path) -> McpConfig {
     let tools = ALL_TOOLS
         .iter()
         .map(|t| format!("\"{t}\""))
@@ -79,7 +91,14 @@ max_plans_per_hour = 2
 
 [stdio]
 agent = "bot"
-"#,
+{sources}"#,
+        sources = SOURCES
+            .iter()
+            .map(|n| format!(
+                "\n[[sources]]\nname = \"{n}\"\nspec = \"file:{}\"\n",
+                dir.join(format!("{n}.csv")).display()
+            ))
+            .collect::<String>(),
         bot = sha(BOT_TOKEN),
         reader = sha(READER_TOKEN),
         stranger = sha(STRANGER_TOKEN),
@@ -121,18 +140,20 @@ pub struct World {
     pub emu: TestEmulator,
     pub engine: Engine,
     pub server: McpServer,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl World {
     pub async fn new() -> Self {
-        Self::with(full_config(), Policy::default(), Extensions::new()).await
+        Self::with(full_config, Policy::default()).await
     }
 
-    pub async fn with(config: McpConfig, policy: Policy, extensions: Extensions) -> Self {
+    /// A world whose server has the config `config` makes for the world's directory (where sources read).
+    pub async fn with(config: impl FnOnce(&Path) -> McpConfig, policy: Policy) -> Self {
         let _ = logs();
         let emu = TestEmulator::start().await;
         let dir = tempfile::tempdir().unwrap();
+        let config = config(dir.path());
         let store = Store::open(dir.path().join("state.db").to_str().unwrap())
             .await
             .unwrap();
@@ -148,13 +169,33 @@ impl World {
             "mcp-host",
             emu.base_url.clone(),
         );
-        let server = McpServer::new(engine.clone(), config, extensions).unwrap();
+        let server = McpServer::new(engine.clone(), config).unwrap();
         Self {
             emu,
             engine,
             server,
-            _dir: dir,
+            dir,
         }
+    }
+
+    /// The world's directory (sources, secret files).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The file the configured source `name` reads.
+    pub fn source_file(&self, name: &str) -> PathBuf {
+        self.dir().join(format!("{name}.csv"))
+    }
+
+    /// Writes the desired state of source `name`: [`PEOPLE_HEADER`] and these rows.
+    pub fn write_source(&self, name: &str, rows: &[String]) {
+        let mut text = format!("{PEOPLE_HEADER}\n");
+        for r in rows {
+            text.push_str(r);
+            text.push('\n');
+        }
+        std::fs::write(self.source_file(name), text).unwrap();
     }
 
     /// The configured agent of this name (`stdio`: the stdio caller).
@@ -198,13 +239,13 @@ impl World {
             .unwrap()
     }
 
-    /// An active agent with a visible email in the JSM group: (email, account id).
-    pub fn agent_person(&self) -> (String, String) {
+    /// Active agents with a visible email in the JSM group, the admin aside: (email, account id).
+    pub fn agent_people(&self) -> Vec<(String, String)> {
         let site = self.emu.emu.site();
         site.accounts
             .iter()
             .enumerate()
-            .find(|(i, a)| {
+            .filter(|(i, a)| {
                 a.active
                     && !a.email_hidden
                     && a.account_type == jsm_proto::jira::AccountType::Atlassian
@@ -212,7 +253,24 @@ impl World {
                     && !a.email.starts_with("admin")
             })
             .map(|(_, a)| (a.email.clone(), a.account_id.clone()))
+            .collect()
+    }
+
+    /// The first of [`World::agent_people`].
+    pub fn agent_person(&self) -> (String, String) {
+        self.agent_people().swap_remove(0)
+    }
+
+    /// The audit records of MCP calls, oldest first.
+    pub async fn mcp_calls(&self) -> Vec<jsm_store::AuditRecord> {
+        self.engine
+            .store
+            .audit_list(0, 10_000)
+            .await
             .unwrap()
+            .into_iter()
+            .filter(|r| r.draft.kind == jsm_mcp::server::AUDIT_KIND)
+            .collect()
     }
 }
 
@@ -241,6 +299,31 @@ pub async fn call<H: rmcp::ClientHandler>(
 pub fn ok(result: &CallToolResult) -> Value {
     assert_ne!(result.is_error, Some(true), "{result:?}");
     result.structured_content.clone().unwrap()
+}
+
+/// The structured content of a successful call, valid against the tool's output schema as `listed` gives it
+/// (checked by a real JSON Schema validator), and the same JSON as the call's text.
+pub fn validated(result: &CallToolResult, listed: &[Tool], tool: &str) -> Value {
+    let value = ok(result);
+    let schema = listed
+        .iter()
+        .find(|t| t.name == tool)
+        .and_then(|t| t.output_schema.clone())
+        .unwrap_or_else(|| panic!("{tool} is not listed with an output schema"));
+    let validator = jsonschema::validator_for(&Value::Object(schema.as_ref().clone()))
+        .unwrap_or_else(|e| panic!("{tool}: the output schema is not a valid schema: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(&value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{tool}: {errors:#?}\n{value:#}");
+    let text = result.content[0].as_text().unwrap().text.clone();
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        value,
+        "{tool}: the text is the same JSON"
+    );
+    value
 }
 
 /// The `error` object of a failed call.

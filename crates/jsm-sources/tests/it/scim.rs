@@ -1,170 +1,67 @@
 //! The SCIM source against a real SCIM server nobody here wrote: PyPI `scim2-server` (pinned in
-//! tests/compat/requirements.txt), started on a free loopback port from `JSMCTL_SCIM2_SERVER`, seeded over SCIM.
+//! tests/compat/requirements.txt), started by jsm-testkit's harness from `JSMCTL_SCIM2_SERVER`, seeded over SCIM.
 //! Transport and decoding faults use a tiny raw-TCP responder.
 
 use std::collections::HashMap;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use jsm_sources::mapping::ScimSettings;
 use jsm_sources::{Error, Kind, Mapping, ScimSource, Source};
+use jsm_testkit::servers::{ScimServer, closed_port};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{ChildGuard, closed_port, executable_from_env, free_port, wait_until};
-
-const TOKEN: &str = "scim-test-token-3b7f0c";
-
-struct ScimServer {
-    _guard: ChildGuard,
-    _dir: tempfile::TempDir,
-    base: String,
-    http: reqwest::Client,
+fn source(server: &ScimServer, page_size: u32) -> ScimSource {
+    let settings = ScimSettings {
+        page_size,
+        ..ScimSettings::default()
+    };
+    ScimSource::new(
+        server.base(),
+        Some(SecretString::from(server.token())),
+        settings,
+    )
+    .unwrap()
 }
 
-impl ScimServer {
-    /// Starts scim2-server, or prints a notice and returns none when JSMCTL_SCIM2_SERVER is unset.
-    async fn start(test: &str) -> Option<Self> {
-        let exe = executable_from_env("JSMCTL_SCIM2_SERVER", test)?;
-        let dir = tempfile::tempdir().unwrap();
-        let http = reqwest::Client::new();
-        for _attempt in 0..3 {
-            let port = free_port();
-            let log = dir.path().join(format!("scim2-server-{port}.log"));
-            let out = std::fs::File::create(&log).unwrap();
-            let child = Command::new(&exe)
-                .args([
-                    "--hostname",
-                    "127.0.0.1",
-                    "--port",
-                    &port.to_string(),
-                    "--bearer-token",
-                    TOKEN,
-                ])
-                .stdin(Stdio::null())
-                .stdout(out.try_clone().unwrap())
-                .stderr(out)
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", exe.display()));
-            let mut guard = ChildGuard {
-                name: "scim2-server",
-                child,
-                log,
-            };
-            let base = format!("http://127.0.0.1:{port}/v2");
-            let url = format!("{base}/ServiceProviderConfig");
-            let up = wait_until(Duration::from_secs(30), || {
-                let (http, url) = (http.clone(), url.clone());
-                async move {
-                    http.get(&url)
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status().is_success())
-                }
-            })
-            .await;
-            if up {
-                return Some(Self {
-                    _guard: guard,
-                    _dir: dir,
-                    base,
-                    http,
-                });
-            }
-            // The port may have been taken in between: try another.
-            if !guard.exited() {
-                panic!("scim2-server did not answer within 30s:\n{}", guard.log());
-            }
-        }
-        panic!("scim2-server could not start on a free port");
-    }
+/// User `n`: a work email (primary) after another one, a name but no displayName, an external id.
+async fn user(server: &ScimServer, n: usize, active: bool) -> String {
+    server
+        .add_user(json!({
+            "userName": format!("user{n:02}"),
+            "externalId": format!("ext-{n:02}"),
+            "name": {"givenName": "User", "familyName": format!("{n:02}")},
+            "emails": [
+                {"value": format!("alias{n:02}@example.test"), "type": "other"},
+                {"value": format!("user{n:02}@example.test"), "type": "work", "primary": true}
+            ],
+            "active": active
+        }))
+        .await
+}
 
-    async fn post(&self, resource: &str, body: Value) -> Value {
-        let resp = self
-            .http
-            .post(format!("{}/{resource}", self.base))
-            .bearer_auth(TOKEN)
-            .header("Content-Type", "application/scim+json")
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status();
-        let v: Value = resp.json().await.unwrap();
-        assert!(status.is_success(), "POST {resource}: {status} {v}");
-        v
-    }
-
-    async fn patch(&self, path: &str, operations: Value) {
-        let resp = self
-            .http
-            .patch(format!("{}/{path}", self.base))
-            .bearer_auth(TOKEN)
-            .header("Content-Type", "application/scim+json")
-            .json(&json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": operations}))
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        assert!(status.is_success(), "PATCH {path}: {status} {text}");
-    }
-
-    async fn user(&self, n: usize, active: bool) -> String {
-        let v = self
-            .post(
-                "Users",
-                json!({
-                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                    "userName": format!("user{n:02}"),
-                    "externalId": format!("ext-{n:02}"),
-                    "name": {"givenName": "User", "familyName": format!("{n:02}")},
-                    "emails": [
-                        {"value": format!("alias{n:02}@example.test"), "type": "other"},
-                        {"value": format!("user{n:02}@example.test"), "type": "work", "primary": true}
-                    ],
-                    "active": active
-                }),
-            )
-            .await;
-        v["id"].as_str().unwrap().to_owned()
-    }
-
-    async fn group(&self, name: &str, members: &[&str]) -> String {
-        let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
-        let v = self
-            .post(
-                "Groups",
-                json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name, "members": members}),
-            )
-            .await;
-        v["id"].as_str().unwrap().to_owned()
-    }
-
-    fn source(&self, page_size: u32) -> ScimSource {
-        let settings = ScimSettings {
-            page_size,
-            ..ScimSettings::default()
-        };
-        ScimSource::new(&self.base, Some(SecretString::from(TOKEN)), settings).unwrap()
-    }
+/// What [`seed`] made: the users' ids in order, and the id of the group "IT Staff".
+struct Seeded {
+    users: Vec<String>,
+    it_staff: String,
 }
 
 /// 23 users (one disabled, one without an email), three groups, one nested.
-async fn seed(server: &ScimServer) -> Vec<String> {
-    let mut ids = Vec::new();
+async fn seed(server: &ScimServer) -> Seeded {
+    let mut users = Vec::new();
     for n in 0..22 {
-        ids.push(server.user(n, n != 3).await);
+        users.push(user(server, n, n != 3).await);
     }
-    let no_email = server
-        .post("Users", json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "service-account"}))
-        .await;
-    ids.push(no_email["id"].as_str().unwrap().to_owned());
-    server.group("IT Staff", &[&ids[0], &ids[1]]).await;
-    let sub = server.group("EU-Sub", &[&ids[5]]).await;
-    server.group("Customers-EU", &[&ids[2], &sub]).await;
-    ids
+    users.push(
+        server
+            .add_user(json!({"userName": "service-account"}))
+            .await,
+    );
+    let it_staff = server.add_group("IT Staff", &[&users[0], &users[1]]).await;
+    let sub = server.add_group("EU-Sub", &[&users[5]]).await;
+    server.add_group("Customers-EU", &[&users[2], &sub]).await;
+    Seeded { users, it_staff }
 }
 
 #[tokio::test]
@@ -173,10 +70,10 @@ async fn scim_reads_every_user_across_pages_with_groups() {
     else {
         return;
     };
-    let ids = seed(&server).await;
+    let ids = seed(&server).await.users;
 
     // count=4 against 23 users: six pages, so paging must work for the read to be whole.
-    let snap = server.source(4).read(None).await.unwrap();
+    let snap = source(&server, 4).read(None).await.unwrap();
     assert!(snap.complete);
     assert_eq!(
         snap.people.len(),
@@ -220,7 +117,7 @@ async fn scim_reads_every_user_across_pages_with_groups() {
     assert_eq!(p.kind, Kind::Agent);
 
     // A page size larger than the directory: one page, same people.
-    let one_page = server.source(1000).read(None).await.unwrap();
+    let one_page = source(&server, 1000).read(None).await.unwrap();
     assert_eq!(one_page.people.len(), 22);
 }
 
@@ -231,8 +128,11 @@ async fn scim_incremental_reads_what_changed_since_the_watermark() {
     else {
         return;
     };
-    let ids = seed(&server).await;
-    let source = server.source(5);
+    let Seeded {
+        users: ids,
+        it_staff,
+    } = seed(&server).await;
+    let source = source(&server, 5);
     let full = source.read(None).await.unwrap();
     let w = full.watermark.clone().unwrap();
     assert!(source.filter_supported().await.unwrap());
@@ -243,20 +143,6 @@ async fn scim_incremental_reads_what_changed_since_the_watermark() {
             json!([{"op": "replace", "path": "displayName", "value": "Renamed Nine"}]),
         )
         .await;
-    let groups: Value = server
-        .http
-        .get(format!(
-            "{}/Groups?filter=displayName%20eq%20%22IT%20Staff%22",
-            server.base
-        ))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let it_staff = groups["Resources"][0]["id"].as_str().unwrap().to_owned();
     server
         .patch(
             &format!("Groups/{it_staff}"),
@@ -297,7 +183,7 @@ async fn scim_bad_token_is_a_401_that_never_shows_the_token() {
     };
     let wrong = "wrong-token-9d2e1a";
     let source = ScimSource::new(
-        &server.base,
+        server.base(),
         Some(SecretString::from(wrong)),
         ScimSettings::default(),
     )
@@ -305,24 +191,25 @@ async fn scim_bad_token_is_a_401_that_never_shows_the_token() {
     let err = source.read(None).await.unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, Error::ScimAuth { status: 401, .. }), "{msg}");
-    assert!(msg.contains(&server.base), "{msg}");
+    assert!(msg.contains(server.base()), "{msg}");
     assert!(
         !msg.contains(wrong) && !format!("{err:?}").contains(wrong),
         "{msg}"
     );
 
-    let env = |name: &str| (name == "JSMCTL_SOURCE_SCIM_TOKEN").then(|| TOKEN.to_owned());
-    let ok = Source::parse(&format!("scim:{}", server.base), &env).unwrap();
-    assert!(!format!("{ok:?}").contains(TOKEN));
+    let env = |name: &str| (name == "JSMCTL_SOURCE_SCIM_TOKEN").then(|| server.token().to_owned());
+    let ok = Source::parse(&server.spec(), &env).unwrap();
+    assert!(!format!("{ok:?}").contains(server.token()));
     assert!(ok.read(None).await.unwrap().people.is_empty());
 }
 
 #[tokio::test]
 async fn scim_unreachable_server_names_the_url() {
     let base = format!("http://127.0.0.1:{}/scim/v2", closed_port());
+    let token = "scim-test-token-3b7f0c";
     let err = ScimSource::new(
         &base,
-        Some(SecretString::from(TOKEN)),
+        Some(SecretString::from(token)),
         ScimSettings::default(),
     )
     .unwrap()
@@ -333,7 +220,7 @@ async fn scim_unreachable_server_names_the_url() {
     assert!(matches!(err, Error::ScimUnreachable { .. }), "{msg}");
     assert!(msg.contains(&base), "{msg}");
     assert!(msg.to_lowercase().contains("refused"), "{msg}");
-    assert!(!msg.contains(TOKEN));
+    assert!(!msg.contains(token));
 }
 
 /// Serves canned answers over raw TCP: `answer(path_and_query)` gives (status, content type, body).

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use jsm_mcp::{Extensions, McpConfig, McpServer};
+use jsm_mcp::{McpConfig, McpServer};
 
 use crate::context::Context;
 use crate::error::{CliError, CliResult, Exit};
@@ -38,8 +38,7 @@ pub fn read_config(path: Option<&std::path::Path>) -> CliResult<McpConfig> {
 pub async fn run(ctx: &Context, args: &Args) -> CliResult {
     let config = read_config(args.mcp_config.as_deref())?;
     let engine = ctx.engine().await?;
-    let server = McpServer::new(engine, config, Extensions::new())
-        .map_err(|e| CliError::usage(e.to_string()))?;
+    let server = McpServer::new(engine, config).map_err(|e| CliError::usage(e.to_string()))?;
     match args.listen {
         None => {
             tracing::info!("serving MCP over stdio");

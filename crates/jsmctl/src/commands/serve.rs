@@ -169,9 +169,8 @@ pub async fn run(ctx: &Context, args: &Args) -> CliResult {
         .capabilities(ctx.settings.capabilities());
     if args.mcp {
         let mcp_config = super::mcp::read_config(args.mcp_config.as_deref())?;
-        let server =
-            jsm_mcp::McpServer::new(ctx.engine().await?, mcp_config, jsm_mcp::Extensions::new())
-                .map_err(|e| CliError::usage(e.to_string()))?;
+        let server = jsm_mcp::McpServer::new(ctx.engine().await?, mcp_config)
+            .map_err(|e| CliError::usage(e.to_string()))?;
         builder = builder.mcp(jsm_mcp::http::app(server, &format!("http://{addr}")));
     }
     let state = builder

@@ -82,7 +82,7 @@ async fn stdio_carries_only_the_protocol_and_logs_go_to_stderr() {
     );
     assert_eq!(
         answers[&2]["result"]["tools"].as_array().unwrap().len(),
-        8,
+        10,
         "read-only by default"
     );
     assert_eq!(answers[&3]["result"]["isError"], false);
@@ -135,20 +135,28 @@ async fn a_bad_mcp_config_exits_2_naming_the_key() {
     let emu = emulator().await;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("mcp.toml");
-    std::fs::write(
-        &config,
-        "version = 1\n[tools]\nenabled = [\"approve_plan\"]\n",
-    )
-    .unwrap();
-    let out = cmd(&emu, &dir, &["--mcp-config", config.to_str().unwrap()])
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.contains("tools.enabled") && err.contains("approve_plan"),
-        "{err}"
-    );
-    assert!(out.stdout.is_empty(), "nothing on stdout");
+    let missing = dir.path().join("missing-mapping.toml");
+    for (text, needles) in [
+        (
+            "version = 1\n[tools]\nenabled = [\"approve_plan\"]\n".to_string(),
+            vec!["tools.enabled", "approve_plan"],
+        ),
+        (
+            format!(
+                "version = 1\n[[sources]]\nname = \"hr\"\nspec = \"file:people.csv\"\nmapping = \"{}\"\n",
+                missing.display()
+            ),
+            vec!["sources: hr", "missing-mapping.toml"],
+        ),
+    ] {
+        std::fs::write(&config, &text).unwrap();
+        let out = cmd(&emu, &dir, &["--mcp-config", config.to_str().unwrap()])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(needles.iter().all(|n| err.contains(n)), "{text}: {err}");
+        assert!(out.stdout.is_empty(), "nothing on stdout");
+    }
 }

@@ -1,6 +1,9 @@
-//! What each built-in tool does, on the engine of the calling agent. Reads go straight through the client and
+//! What each tool does, on the engine of the calling agent. Reads go straight through the client and
 //! `Observe`; plan tools build a plan with the engine, mark it as the agent's, apply the caps and store it;
 //! `apply_plan` applies only what the engine's gate lets through. Nothing here approves.
+
+pub(crate) mod reconcile;
+pub(crate) mod reports;
 
 use chrono::Duration;
 use futures::StreamExt;
@@ -63,13 +66,6 @@ fn user_of_person(p: &Person) -> UserView {
     }
 }
 
-fn account_type(t: &impl serde::Serialize) -> String {
-    serde_json::to_value(t)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| "unknown".into())
-}
-
 fn user_of(u: &jsm_proto::jira::User) -> UserView {
     UserView {
         account_id: u.account_id.clone(),
@@ -77,7 +73,7 @@ fn user_of(u: &jsm_proto::jira::User) -> UserView {
         email: u.email_address.clone(),
         email_hidden: u.email_address.is_none(),
         active: u.active,
-        account_type: account_type(&u.account_type),
+        account_type: wire_name(&u.account_type),
     }
 }
 
@@ -187,7 +183,7 @@ pub(crate) async fn list_group_members(
                 email: m.email_address.clone(),
                 email_hidden: m.email_address.is_none(),
                 active: m.active,
-                account_type: account_type(&m.account_type),
+                account_type: wire_name(&m.account_type),
             })
             .collect(),
         truncated,

@@ -1,6 +1,14 @@
 //! What tools return: one type per tool with its JSON Schema (the tool's `outputSchema`). Names, emails and any
 //! other text from Atlassian or a plan are data fields here, never prose mixed with instructions.
 
+mod credentials;
+mod reconcile;
+mod seats;
+
+pub use credentials::*;
+pub use reconcile::*;
+pub use seats::*;
+
 use std::collections::BTreeMap;
 
 use jsm_lifecycle::plan::{Item, Plan};
@@ -8,6 +16,14 @@ use jsm_store::{Approval, AuditRecord, JournalEntry, Rejection};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
+
+/// The name serde writes for a unit enum value (`customer`, `owner_inactive`, `remove_groups`), or `unknown`.
+pub fn wire_name(value: &impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into())
+}
 
 /// A person.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -251,17 +267,13 @@ impl PlanView {
 }
 
 fn item_view(item: &Item) -> ItemView {
-    let risk = serde_json::to_value(item.risk)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
     ItemView {
         key: item.key.clone(),
         action: item.action.name().into(),
         sign: item.action.sign().symbol().to_string(),
         target: item.target.clone(),
         reason: item.reason.clone(),
-        risk,
+        risk: wire_name(&item.risk),
         needs_approval: item.needs_approval,
         approval_rule: item.approval_rule.clone(),
         precondition: item.precondition.describe(),
