@@ -2,10 +2,9 @@
 //!
 //! - [`Job::ApplyPlan`] applies a stored, approved plan through the engine's journaled apply, so a job taken over
 //!   after a dead worker resumes from the journal and never repeats a change.
-//! - [`Job::Reconcile`] calls a [`Reconciler`]: [`SourceReconciler`] (the engine's `plan_reconcile` from the
-//!   configured sources) when the serve config has `[[sources]]`, else [`ReadOnePerson`]. A one-person job reads
-//!   exactly that account (so a webhook's job provably touches no one else); the engine has no one-person
-//!   reconcile yet.
+//! - [`Job::Reconcile`] calls a [`Reconciler`], by default [`SourceReconciler`]: the engine's reconcile from the
+//!   serve config's `[[sources]]`, of everyone (`plan_reconcile`) or of one person (`plan_reconcile_person`,
+//!   what a webhook queues: that account and its source person are all it reads and changes).
 //! - [`Job::CredentialCheck`] runs the engine's credential check (expiry on Atlassian's clock, owners, the admin
 //!   API's token listing) and warns in the log before anything expires.
 
@@ -101,6 +100,10 @@ pub struct ReconcileRequest {
     pub source: String,
     /// One person's account id, or everyone.
     pub person: Option<String>,
+    /// On a later claim of the same job (a takeover, a retry): when its first claim was. A reconcile plan of
+    /// this source made since and left unfinished is an earlier claim's, finished before planning anew.
+    #[serde(default)]
+    pub resume_after: Option<DateTime<Utc>>,
 }
 
 /// **Extension point** for reconcile from identity sources (issue 8). The worker calls it for every
@@ -116,54 +119,11 @@ pub trait Reconciler: Send + Sync + std::fmt::Debug {
     ) -> BoxFuture<'a, Result<Value, jsm_lifecycle::Error>>;
 }
 
-/// The stand-in until reconcile lands: an incremental reconcile reads exactly the one account it is for (and
-/// records that read in the audit log); a full reconcile is skipped, saying why.
-#[derive(Debug, Default)]
-pub struct ReadOnePerson;
-
-/// Why a full reconcile is skipped by [`ReadOnePerson`].
-pub const RECONCILE_NOT_AVAILABLE: &str =
-    "reconcile from identity sources is not in this build yet (jsm-lifecycle reconcile, issue 8)";
-
-impl Reconciler for ReadOnePerson {
-    fn reconcile<'a>(
-        &'a self,
-        engine: &'a Engine,
-        request: &'a ReconcileRequest,
-    ) -> BoxFuture<'a, Result<Value, jsm_lifecycle::Error>> {
-        Box::pin(async move {
-            let Some(account_id) = &request.person else {
-                return Ok(json!({ "status": "skipped", "reason": RECONCILE_NOT_AVAILABLE }));
-            };
-            let found = match engine.client.users().get(account_id).await {
-                Ok(user) => json!({ "account_id": user.account_id, "active": user.active }),
-                Err(e) if e.is_not_found() => json!({ "account_id": account_id, "missing": true }),
-                Err(e) => return Err(e.into()),
-            };
-            engine
-                .store
-                .audit_append(jsm_store::AuditDraft {
-                    at: engine.client.clock().now(),
-                    actor: engine.actor.clone(),
-                    kind: jsm_lifecycle::audit::kind::READ.into(),
-                    plan_id: None,
-                    item_key: None,
-                    action: "reconcile_person".into(),
-                    target: account_id.clone(),
-                    outcome: "observed".into(),
-                    request_id: None,
-                    detail: json!({ "source": request.source, "found": found, "note": RECONCILE_NOT_AVAILABLE }),
-                })
-                .await?;
-            Ok(json!({ "status": "observed", "person": found }))
-        })
-    }
-}
-
-/// Reconcile from configured identity sources with the engine's `plan_reconcile` (issue 8): a full run plans,
-/// submits, applies what policy lets through (a plan that needs a human waits on the page) and moves the source's
-/// watermark once applied. A one-person job (a webhook) has no one-person reconcile in the engine yet, so it
-/// reads that one account as [`ReadOnePerson`] does.
+/// Reconcile from the configured identity sources: a full run (`plan_reconcile`) or one person's
+/// (`plan_reconcile_person`, a webhook's job) plans, submits, applies what policy lets through (a plan that
+/// needs a human waits on the page), and a full run moves the source's watermark once applied. A job taken over
+/// from a dead worker first finishes, from its journal, the plan that worker left half applied. Without the
+/// named source in `[[sources]]` the job fails saying so.
 ///
 /// Serve's site lock (one job per site, leased and taken over) keeps workers from reconciling a site at once;
 /// the engine's own run lock is not taken, since its lease (hours) would block the takeover of a dead worker's job.
@@ -177,6 +137,25 @@ impl SourceReconciler {
     pub fn new(sources: Vec<SourceConfig>) -> Self {
         Self { sources }
     }
+
+    /// The configured source a request names, or why there is none.
+    fn source(&self, name: &str) -> Result<&SourceConfig, jsm_lifecycle::Error> {
+        let detail = if self.sources.is_empty() {
+            format!(
+                "the serve config has no [[sources]], so a reconcile of source {name:?} cannot run: add one \
+                 (name, spec, mapping) to the file given to --serve-config"
+            )
+        } else {
+            format!("{name:?} is not a [[sources]] entry of the serve config")
+        };
+        self.sources
+            .iter()
+            .find(|s| s.name == name)
+            .ok_or(jsm_lifecycle::Error::InvalidInput {
+                field: "[[sources]]".into(),
+                detail,
+            })
+    }
 }
 
 impl Reconciler for SourceReconciler {
@@ -186,27 +165,16 @@ impl Reconciler for SourceReconciler {
         request: &'a ReconcileRequest,
     ) -> BoxFuture<'a, Result<Value, jsm_lifecycle::Error>> {
         Box::pin(async move {
-            let Some(cfg) = self.sources.iter().find(|s| s.name == request.source) else {
-                return Err(jsm_lifecycle::Error::InvalidInput {
-                    field: "source".into(),
-                    detail: format!(
-                        "{:?} is not a [[sources]] entry of the serve config",
-                        request.source
-                    ),
-                });
-            };
-            if request.person.is_some() {
-                return ReadOnePerson.reconcile(engine, request).await;
-            }
-            // The engine's reconcile future is not `Send` (the mapping's rules are not `Sync`), so it runs on a
-            // thread of its own; dropping this future (a lost lease, a shutdown) cancels it there.
-            let (engine, cfg) = (engine.clone(), cfg.clone());
+            let cfg = self.source(&request.source)?.clone();
+            // On a thread of its own, so a large plan built and hashed (CPU for seconds) never holds up the
+            // runtime that keeps the job's heartbeat; dropping this future (a lost lease, a shutdown) cancels it.
+            let (engine, request) = (engine.clone(), request.clone());
             let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
             let handle = tokio::runtime::Handle::current();
             let task = tokio::task::spawn_blocking(move || {
                 handle.block_on(async move {
                     tokio::select! {
-                        r = full_reconcile(&engine, &cfg) => r,
+                        r = reconcile_source(&engine, &cfg, &request) => r,
                         _ = cancelled => Err(jsm_lifecycle::Error::Encode("the reconcile was cancelled".into())),
                     }
                 })
@@ -220,43 +188,90 @@ impl Reconciler for SourceReconciler {
     }
 }
 
-/// A full reconcile of one configured source: plan, submit, apply what needs no human, move the watermark.
-async fn full_reconcile(
+/// A reconcile of one configured source, of everyone or of one account: an earlier claim's unfinished plan
+/// first, then plan, submit, apply what needs no human; a full run moves the watermark once its plan is applied
+/// (one person's never does).
+async fn reconcile_source(
     engine: &Engine,
     cfg: &SourceConfig,
+    request: &ReconcileRequest,
 ) -> Result<Value, jsm_lifecycle::Error> {
     let env = |name: &str| std::env::var(name).ok();
     let opened = cfg.open(&env)?;
+    let resumed = match request.resume_after {
+        Some(since) => resume(engine, &opened.source, since).await?,
+        None => Vec::new(),
+    };
     let req =
         jsm_lifecycle::reconcile::Request::new(&opened.source, &opened.mapping, &opened.origin);
-    let reconciled = engine.plan_reconcile(&req).await?;
-    let plan = reconciled.plan;
-    engine.submit(&plan).await?;
+    let person = request.person.as_deref();
+    let reconciled = match person {
+        Some(account_id) => engine.plan_reconcile_person(&req, account_id).await?,
+        None => engine.plan_reconcile(&req).await?,
+    };
+    let plan = &reconciled.plan;
+    engine.submit(plan).await?;
     let summary = serde_json::to_value(&reconciled.summary).unwrap_or(Value::Null);
-    if plan.is_empty() {
+    let mut result = json!({
+        "plan_id": plan.id, "read": reconciled.read, "summary": summary, "resumed": resumed,
+    });
+    let applied = carry_out(engine, plan, &mut result).await?;
+    if applied && person.is_none() {
         engine.save_watermark(&reconciled.watermark).await?;
-        return Ok(json!({ "status": "in_sync", "plan_id": plan.id, "summary": summary }));
+    }
+    Ok(result)
+}
+
+/// Applies a submitted plan unless it is empty or waits for a human, saying in `result` how it ended; whether
+/// the site now is as the plan says.
+async fn carry_out(
+    engine: &Engine,
+    plan: &jsm_lifecycle::Plan,
+    result: &mut Value,
+) -> Result<bool, jsm_lifecycle::Error> {
+    if plan.is_empty() {
+        result["status"] = json!("in_sync");
+        return Ok(true);
     }
     if plan.needs_approval() {
-        return Ok(json!({
-            "status": "awaiting_approval", "plan_id": plan.id, "summary": summary,
-            "approval_reasons": plan.approval_reasons,
+        result["status"] = json!("awaiting_approval");
+        result["approval_reasons"] = json!(plan.approval_reasons);
+        return Ok(false);
+    }
+    let report = engine.apply(plan, &Quiet).await?;
+    let status = if report.complete() {
+        "applied"
+    } else {
+        "incomplete"
+    };
+    result["status"] = json!(status);
+    result["items"] = json!(report.items.len());
+    result["applied"] = json!(report.count(Outcome::Applied));
+    result["already_applied"] = json!(report.count(Outcome::AlreadyApplied));
+    result["failed"] = json!(report.count(Outcome::Failed));
+    result["stopped"] = json!(report.stopped);
+    Ok(report.complete())
+}
+
+/// Finishes, from their journals, the reconcile plans of this source an earlier claim of the job made since
+/// `since` and left unfinished; what each apply did.
+async fn resume(
+    engine: &Engine,
+    source: &jsm_sources::Source,
+    since: DateTime<Utc>,
+) -> Result<Vec<Value>, jsm_lifecycle::Error> {
+    let name = jsm_lifecycle::reconcile::source_name(source);
+    let mut resumed = Vec::new();
+    for plan in engine.unfinished_reconciles(&name, since).await? {
+        let report = engine.apply(&plan, &Quiet).await?;
+        resumed.push(json!({
+            "plan_id": plan.id,
+            "complete": report.complete(),
+            "applied": report.count(Outcome::Applied),
+            "already_applied": report.count(Outcome::AlreadyApplied),
         }));
     }
-    let report = engine.apply(&plan, &Quiet).await?;
-    if report.complete() {
-        engine.save_watermark(&reconciled.watermark).await?;
-    }
-    Ok(json!({
-        "status": if report.complete() { "applied" } else { "incomplete" },
-        "plan_id": plan.id,
-        "summary": summary,
-        "items": report.items.len(),
-        "applied": report.count(Outcome::Applied),
-        "already_applied": report.count(Outcome::AlreadyApplied),
-        "failed": report.count(Outcome::Failed),
-        "stopped": report.stopped,
-    }))
+    Ok(resumed)
 }
 
 /// Whether an engine error is worth another attempt later.
@@ -283,13 +298,14 @@ fn engine_end(e: jsm_lifecycle::Error, attempt: u32) -> RunEnd {
     }
 }
 
-/// Runs one job to its end with this engine.
+/// Runs one job to its end with this engine; `attempt` counts its claims, the first made at `first_claim`.
 pub async fn run(
     job: &Job,
     engine: &Engine,
     reconciler: &dyn Reconciler,
     warn_days: u32,
     attempt: u32,
+    first_claim: Option<DateTime<Utc>>,
 ) -> RunEnd {
     match job {
         Job::ApplyPlan { plan_id } => {
@@ -333,6 +349,7 @@ pub async fn run(
                 site: site.clone(),
                 source: source.clone(),
                 person: person.clone(),
+                resume_after: first_claim.filter(|_| attempt > 1),
             };
             match reconciler.reconcile(engine, &request).await {
                 Ok(v) => RunEnd::Done(v),

@@ -41,7 +41,7 @@ use tokio::net::TcpListener;
 
 pub use config::{Cron, Schedule, ServeConfig, ServeFile};
 pub use error::{Error, Result};
-pub use jobs::{Job, ReadOnePerson, ReconcileRequest, Reconciler, SourceReconciler};
+pub use jobs::{Job, ReconcileRequest, Reconciler, SourceReconciler};
 pub use jsm_sources::SourceConfig;
 pub use state::{
     AppState, ClientFactory, ClientParams, EngineSeats, NoSeatReport, SeatReport, SeatReporter,

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use crate::config::ServeConfig;
 use crate::error::{Error, Result};
-use crate::jobs::{ReadOnePerson, Reconciler};
+use crate::jobs::{Reconciler, SourceReconciler};
 use crate::metrics::ServiceMetrics;
 
 /// What a client for one job is built with: the limiter (its rate scaled to this worker's share of the site's
@@ -188,8 +188,7 @@ pub struct AppStateBuilder {
     caps: Capabilities,
     clock: Arc<dyn Clock>,
     observers: Vec<Arc<dyn Observer>>,
-    reconciler: Arc<dyn Reconciler>,
-    custom_reconciler: bool,
+    reconciler: Option<Arc<dyn Reconciler>>,
     seats: Arc<dyn SeatReporter>,
     mcp: Option<Router>,
 }
@@ -219,11 +218,9 @@ impl AppStateBuilder {
         self
     }
 
-    /// The reconcile implementation (default: [`crate::SourceReconciler`] when the config has sources, else
-    /// [`ReadOnePerson`]).
+    /// The reconcile implementation (default: [`SourceReconciler`] over the config's `[[sources]]`).
     pub fn reconciler(mut self, r: Arc<dyn Reconciler>) -> Self {
-        self.reconciler = r;
-        self.custom_reconciler = true;
+        self.reconciler = Some(r);
         self
     }
 
@@ -241,12 +238,11 @@ impl AppStateBuilder {
     }
 
     /// Builds the state and the operators' engine.
-    pub fn build(mut self) -> Result<AppState> {
-        if !self.custom_reconciler && !self.config.sources.is_empty() {
-            self.reconciler = Arc::new(crate::jobs::SourceReconciler::new(
-                self.config.sources.clone(),
-            ));
-        }
+    pub fn build(self) -> Result<AppState> {
+        let sources = self.config.sources.clone();
+        let reconciler = self
+            .reconciler
+            .unwrap_or_else(|| Arc::new(SourceReconciler::new(sources)));
         let metrics = Arc::new(ServiceMetrics::default());
         let (shutdown, _) = watch::channel(false);
         let mut inner = Inner {
@@ -259,7 +255,7 @@ impl AppStateBuilder {
             clock: self.clock,
             metrics,
             observers: self.observers,
-            reconciler: self.reconciler,
+            reconciler,
             seats: self.seats,
             mcp: self.mcp,
             client_cache: std::sync::Mutex::new(std::collections::HashMap::new()),
@@ -342,8 +338,7 @@ impl AppState {
             caps: Capabilities::default(),
             clock: Arc::new(SystemClock),
             observers: Vec::new(),
-            reconciler: Arc::new(ReadOnePerson),
-            custom_reconciler: false,
+            reconciler: None,
             seats: Arc::new(EngineSeats::default()),
             mcp: None,
         }

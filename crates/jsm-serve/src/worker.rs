@@ -197,6 +197,7 @@ async fn run_claimed(
                 state.0.reconciler.as_ref(),
                 state.config().credential_warn_days,
                 stored.attempts,
+                stored.started_at,
             );
             tokio::pin!(work);
             let keeper = keep_lease(state, stored.id, &lease);

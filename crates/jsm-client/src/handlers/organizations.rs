@@ -22,12 +22,23 @@ impl<'c> OrganizationsHandler<'c> {
 
     /// Every organization (`GET /organization`).
     pub fn list(&self) -> Pager<Organization> {
+        self.listing(None)
+    }
+
+    /// The organizations this account belongs to (`GET /organization?accountId=…`): one person's memberships
+    /// without listing any organization's users.
+    pub fn of_account(&self, account_id: &str) -> Pager<Organization> {
+        self.listing(Some(account_id))
+    }
+
+    fn listing(&self, account_id: Option<&str>) -> Pager<Organization> {
         let req = Request::new(
             Method::GET,
             Surface::Product,
             "/rest/servicedeskapi/organization",
             &[],
-        );
+        )
+        .query_opt("accountId", account_id);
         Pager::new(
             self.client.clone(),
             req,

@@ -180,10 +180,12 @@ impl<'c> ScimHandler<'c> {
             .await
     }
 
-    /// The group with exactly this display name.
+    /// The group with exactly this display name, without its members (a group's answer would otherwise carry
+    /// every member; [`Self::group_members`] reads them when wanted).
     pub async fn find_group_by_name(&self, name: &str) -> Result<Option<ScimGroup>> {
         let req = Request::new(Method::GET, Surface::Scim, "/Groups", &[])
             .query("filter", eq_filter("displayName", name))
+            .query("excludedAttributes", "members")
             .query("startIndex", 1)
             .query("count", 10);
         let page: ScimListResponse<ScimGroup> = self.client.execute_json(&req).await?;

@@ -154,7 +154,7 @@ pub struct Matched {
 }
 
 /// The account ids a person carries for the `account_id` rule.
-fn carried_account_ids(p: &DesiredPerson) -> Vec<&str> {
+pub(super) fn carried_account_ids(p: &DesiredPerson) -> Vec<&str> {
     let mut out: Vec<&str> = p
         .attributes
         .iter()

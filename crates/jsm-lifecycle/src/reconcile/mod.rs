@@ -18,14 +18,19 @@ pub mod incremental;
 pub mod links;
 pub mod matching;
 pub mod observe;
+pub mod person;
 pub mod plan;
 pub mod policy;
+pub mod resume;
 pub mod situation;
+pub mod targeted;
 pub mod trace;
 
 use std::collections::HashSet;
 
-use jsm_sources::{DesiredPerson, Kind, Mapping, MembershipMode, Skipped, Source, Target};
+use jsm_sources::{
+    DesiredPerson, Kind, Mapping, MembershipMode, Skipped, Snapshot, Source, Target,
+};
 use jsm_store::Watermark;
 
 pub use matching::{LinkIndex, Matched, Rule, RuleTry, Verdict};
@@ -80,7 +85,8 @@ pub struct Reconciliation {
     pub complete: bool,
     /// Why the read was full or incremental.
     pub read: String,
-    /// Where the read ended: save it with [`Engine::save_watermark`] once the plan is applied.
+    /// Where the read ended: save it with [`Engine::save_watermark`] once the plan is applied (a one-person
+    /// reconcile's is where the last applied run left it, so saving it moves nothing).
     pub watermark: Watermark,
     /// Directory entries the source could not use.
     pub skipped: Vec<Skipped>,
@@ -161,6 +167,24 @@ pub fn wanted(
     w
 }
 
+/// Matches these people against an observation, settles colliding claims, and classifies every source
+/// identity: the first steps of every plan, full or partial.
+pub fn classify_people(
+    people: &[DesiredPerson],
+    in_scope: &[bool],
+    observed: &Observed,
+    links: &LinkIndex,
+    complete: bool,
+) -> (Vec<Matched>, Vec<Case>) {
+    let mut matches: Vec<Matched> = people
+        .iter()
+        .map(|p| matching::match_person(p, observed, links))
+        .collect();
+    matching::resolve_claims(people, &mut matches, observed, links);
+    let cases = situation::classify(people, in_scope, &matches, observed, links, complete);
+    (matches, cases)
+}
+
 /// Matches, classifies and plans, from a snapshot and an observation already in memory: the pure core of a
 /// reconcile (what the planning benchmark times).
 pub fn plan_in_memory(
@@ -172,14 +196,8 @@ pub fn plan_in_memory(
     source: &str,
     complete: bool,
 ) -> Result<plan::Built> {
-    let mut matches: Vec<Matched> = people
-        .iter()
-        .map(|p| matching::match_person(p, observed, links))
-        .collect();
-    matching::resolve_claims(people, &mut matches, observed, links);
     let full = complete && observed.complete;
-    let cases = situation::classify(people, in_scope, &matches, observed, links, full);
-    drop(matches);
+    let (_, cases) = classify_people(people, in_scope, observed, links, full);
     plan::build(Inputs {
         people,
         cases: &cases,
@@ -187,11 +205,76 @@ pub fn plan_in_memory(
         policy,
         source,
         full,
-        only: None,
     })
 }
 
+/// A source read and made ready to plan from: the mapping applied to its people, their scoping verdicts, the
+/// targets the mapping and the people name, and the source's links.
+struct Prepared {
+    /// The name links and the watermark are kept under.
+    name: String,
+    /// The people (mapping applied), taken out of `snapshot`.
+    people: Vec<DesiredPerson>,
+    /// The scoping verdict of each person.
+    in_scope: Vec<bool>,
+    /// Every target the mapping and the people name (so a partial plan removes what a full one would).
+    wanted: Wanted,
+    /// The source's identity links.
+    links: LinkIndex,
+    /// The rest of the read: watermark, completeness, skipped entries.
+    snapshot: Snapshot,
+}
+
 impl Engine {
+    /// Reads the source (from the watermark `since`, or in full) and prepares it to plan from.
+    async fn read_source(&self, req: &Request<'_>, since: Option<&str>) -> Result<Prepared> {
+        let name = source_name(req.source);
+        let mut snapshot = req.source.read(since).await?;
+        let mut people = std::mem::take(&mut snapshot.people);
+        let in_scope = prepare(req.mapping, &mut people);
+        let wanted = wanted(req.mapping, req.mapping_origin, &people, &in_scope);
+        let links = LinkIndex::new(self.store.links(Some(&name)).await?);
+        Ok(Prepared {
+            name,
+            people,
+            in_scope,
+            wanted,
+            links,
+            snapshot,
+        })
+    }
+
+    /// Finishes a reconcile's draft: what the reads cost, the summary line, `notes`, the entries the source
+    /// skipped; then the policy and the seal.
+    fn seal_reconcile(
+        &self,
+        built: plan::Built,
+        calls: u32,
+        read: &str,
+        notes: Vec<String>,
+        skipped: &[Skipped],
+    ) -> Result<(Plan, Summary)> {
+        let mut draft = built.draft;
+        draft.observed(calls);
+        draft.note(summary_line(&built.summary, read));
+        for n in notes {
+            draft.note(n);
+        }
+        for s in skipped.iter().take(20) {
+            draft.note(format!(
+                "skipped at the source: {}: {}",
+                s.source_id, s.reason
+            ));
+        }
+        if skipped.len() > 20 {
+            draft.note(format!(
+                "… and {} more entries skipped at the source",
+                skipped.len() - 20
+            ));
+        }
+        Ok((self.finish_draft(draft)?, built.summary))
+    }
+
     /// Plans a reconcile: reads the source and the site, matches, classifies, plans the reactions, and lets
     /// the policy mark what needs approval. Nothing is written to the site or the store; a bad row, an unknown
     /// desk or group, or an unreachable source fails before anything is planned.
@@ -209,67 +292,53 @@ impl Engine {
             self.policy.reconcile.full_every_hours,
             now,
         );
-        let snapshot = req.source.read(start.since.as_deref()).await?;
-        let mut people = snapshot.people;
-        let in_scope = prepare(req.mapping, &mut people);
-        let wanted = wanted(req.mapping, req.mapping_origin, &people, &in_scope);
+        let src = self.read_source(req, start.since.as_deref()).await?;
+        let complete = src.snapshot.complete;
         let modes = |t: &Target| mode_of(req.mapping, t);
-        let links = LinkIndex::new(self.store.links(Some(&name)).await?);
-        let observed = if !snapshot.complete && people.is_empty() {
+        let observed = if !complete && src.people.is_empty() {
             // Nothing changed at the source: nothing to ask the site.
             Observed::default()
-        } else if snapshot.complete || people.len() > TARGETED_READ_LIMIT {
-            let emails: Vec<&str> = people.iter().map(|p| p.email.as_str()).collect();
-            self.observe_site(&wanted, &modes, &emails).await?
+        } else if complete || src.people.len() > TARGETED_READ_LIMIT {
+            let emails: Vec<&str> = src.people.iter().map(|p| p.email.as_str()).collect();
+            self.observe_site(&src.wanted, &modes, &emails).await?
         } else {
-            self.observe_people(&wanted, &modes, &lookups(&people, &links))
+            self.observe_people(&src.wanted, &modes, &lookups(&src.people, &src.links))
                 .await?
         };
         let built = plan_in_memory(
-            &people,
-            &in_scope,
+            &src.people,
+            &src.in_scope,
             &observed,
-            &links,
+            &src.links,
             &self.policy.reconcile,
             &name,
-            snapshot.complete,
+            complete,
         )?;
-        let mut draft = built.draft;
-        draft.observed(observed.calls);
-        draft.note(summary_line(&built.summary, &start.why));
-        if !snapshot.complete {
-            draft.note(format!(
+        let notes = if complete {
+            Vec::new()
+        } else {
+            vec![format!(
                 "{}: {} changed people read; people who left the source are found by the next full run",
                 start.why,
-                people.len()
-            ));
-        }
-        for s in snapshot.skipped.iter().take(20) {
-            draft.note(format!(
-                "skipped at the source: {}: {}",
-                s.source_id, s.reason
-            ));
-        }
-        if snapshot.skipped.len() > 20 {
-            draft.note(format!(
-                "… and {} more entries skipped at the source",
-                snapshot.skipped.len() - 20
-            ));
-        }
-        let plan = self.finish_draft(draft)?;
+                src.people.len()
+            )]
+        };
+        let skipped = src.snapshot.skipped;
+        let (plan, summary) =
+            self.seal_reconcile(built, observed.calls, &start.why, notes, &skipped)?;
         Ok(Reconciliation {
             plan,
-            summary: built.summary,
-            complete: snapshot.complete,
+            summary,
+            complete,
             read: start.why,
             watermark: Watermark {
                 source: name.clone(),
-                watermark: snapshot.watermark,
-                full_at: snapshot.complete.then_some(now),
+                watermark: src.snapshot.watermark,
+                full_at: complete.then_some(now),
                 updated_at: now,
             },
             source: name,
-            skipped: snapshot.skipped,
+            skipped,
         })
     }
 }
@@ -302,7 +371,10 @@ pub fn looks_like_account_id(v: &str) -> bool {
 }
 
 /// What a targeted read asks about for these people.
-pub fn lookups(people: &[DesiredPerson], links: &LinkIndex) -> Lookups {
+pub fn lookups<'p>(
+    people: impl IntoIterator<Item = &'p DesiredPerson>,
+    links: &LinkIndex,
+) -> Lookups {
     let mut l = Lookups::default();
     let mut seen = HashSet::new();
     for p in people {
@@ -324,6 +396,7 @@ pub fn lookups(people: &[DesiredPerson], links: &LinkIndex) -> Lookups {
             }
         }
     }
+    l.admin_scan = true;
     l.account_ids.sort();
     l.account_ids.dedup();
     l

@@ -2,8 +2,7 @@
 //! SCIM record, and the members of every managed desk, organization and group, read the cheapest complete way:
 //! `users/search` at 1000 a page (never `user/search`, which stops at 1000 results), the SCIM list at its page
 //! size, group member pages, desk customer pages at their 5/s limit, and the admin API only when hidden emails
-//! need it. A targeted read (one person for `trace`, a handful for an incremental run) asks only about the
-//! candidates instead.
+//! need it. A targeted read (see [`super::targeted`]) asks only about the candidates instead.
 
 use std::collections::{HashMap, HashSet};
 
@@ -269,6 +268,14 @@ impl Observed {
             .is_some_and(|v| v.contains(&account))
     }
 
+    /// An email a `user/search` found this account under while the account hides it.
+    pub fn searched_email(&self, account: u32) -> Option<&str> {
+        self.searched
+            .iter()
+            .find(|(_, found)| found.contains(&account))
+            .map(|(email, _)| email.as_str())
+    }
+
     /// Accounts whose SCIM record has this `externalId` (exact, as SCIM compares it).
     pub fn by_external_id(&self, external_id: &str) -> &[u32] {
         self.by_external_id
@@ -363,6 +370,9 @@ pub struct Lookups {
     pub external_ids: Vec<String>,
     /// Account ids (links, the `account_id` rule).
     pub account_ids: Vec<String>,
+    /// Whether an email no account shows may be looked for in the admin API's user list, which reads every
+    /// managed account of the organization (a one-person reconcile does without).
+    pub admin_scan: bool,
 }
 
 fn unknown_target(kind: TargetKind, name: &str, origin: &str) -> Error {
@@ -377,7 +387,7 @@ fn unknown_target(kind: TargetKind, name: &str, origin: &str) -> Error {
     }
 }
 
-fn site_account(u: &jsm_proto::jira::User) -> SiteAccount {
+pub(super) fn site_account(u: &jsm_proto::jira::User) -> SiteAccount {
     account_from(
         &u.account_id,
         u.email_address.as_deref(),
@@ -420,7 +430,7 @@ fn account_from(
     }
 }
 
-fn scim_record(u: &jsm_proto::scim::ScimUser) -> Option<ScimRecord> {
+pub(super) fn scim_record(u: &jsm_proto::scim::ScimUser) -> Option<ScimRecord> {
     Some(ScimRecord {
         id: u.id.clone()?,
         external_id: u.external_id.clone(),
@@ -497,7 +507,7 @@ impl Engine {
 
     /// Desks, organizations and groups: each name resolved (an unknown one is refused, naming where it came
     /// from), the JSM access groups, and learned facts (open desks).
-    async fn resolve_targets(
+    pub(super) async fn resolve_targets(
         &self,
         o: &mut Observed,
         wanted: &Wanted,
@@ -685,7 +695,7 @@ impl Engine {
     }
 
     /// Accounts a `user/search` for the email finds, at most one page (a longer answer is no exact match).
-    async fn search_email(&self, email: &str) -> Result<Vec<jsm_proto::jira::User>> {
+    pub(super) async fn search_email(&self, email: &str) -> Result<Vec<jsm_proto::jira::User>> {
         use futures::TryStreamExt;
         let mut found = Vec::new();
         let mut stream = self
@@ -703,173 +713,6 @@ impl Engine {
             }
         }
         Ok(found)
-    }
-
-    /// Reads only what a handful of people need: their linked accounts, the accounts their external ids and
-    /// emails find, and those accounts' memberships of the managed targets. Cheap enough for `trace` on a
-    /// large site; the result is not `complete`, so a reconcile on it plans only for these people.
-    pub async fn observe_people(
-        &self,
-        wanted: &Wanted,
-        modes: &(dyn Fn(&Target) -> MembershipMode + Sync),
-        lookups: &Lookups,
-    ) -> Result<Observed> {
-        let before = self.calls_sent();
-        let mut o = Observed {
-            scim: self.caps.scim,
-            admin: self.caps.admin,
-            complete: false,
-            ..Observed::default()
-        };
-        self.resolve_targets(&mut o, wanted, modes).await?;
-        let me = self.client.users().myself().await?;
-        o.me = Some(o.add_account(site_account(&me)));
-        for id in &lookups.account_ids {
-            match self.client.users().get(id).await {
-                Ok(u) => {
-                    o.add_account(site_account(&u));
-                }
-                Err(e) if e.is_not_found() => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if self.caps.scim {
-            for ext in &lookups.external_ids {
-                let found = self
-                    .client
-                    .scim()
-                    .users()
-                    .filter(jsm_client::handlers::scim::eq_filter("externalId", ext))
-                    .all()
-                    .await?;
-                for su in found {
-                    self.add_scim_user(&mut o, &su).await?;
-                }
-            }
-        }
-        for email in &lookups.emails {
-            if self.caps.scim
-                && let Some(su) = self.client.scim().find_user_by_user_name(email).await?
-            {
-                self.add_scim_user(&mut o, &su).await?;
-            }
-            for u in self.search_email(email).await? {
-                let i = o.add_account(site_account(&u));
-                let a = o.account(i);
-                if a.email.is_none() {
-                    o.add_search_hit(email, i);
-                }
-            }
-            if self.caps.admin
-                && o.by_email(email).is_empty()
-                && let Some(au) = self.client.admin().find_user_by_email(email).await?
-            {
-                match self.client.users().get(&au.account_id).await {
-                    Ok(u) => {
-                        let mut a = site_account(&u);
-                        if a.email.is_none() {
-                            a.email = au.email.clone();
-                            a.email_from = EmailFrom::Admin;
-                        }
-                        o.add_account(a);
-                    }
-                    Err(e) if e.is_not_found() => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-        // The SCIM record of accounts found otherwise, by the userName the email suggests.
-        if self.caps.scim {
-            for i in 0..o.accounts.len() {
-                let a = &o.accounts[i];
-                if a.scim.is_some() || a.kind != AccountKind::Atlassian {
-                    continue;
-                }
-                let Some(email) = a.email.clone() else {
-                    continue;
-                };
-                if let Some(su) = self.client.scim().find_user_by_user_name(&email).await?
-                    && su.atlassian_account_id() == Some(o.accounts[i].account_id.as_str())
-                {
-                    o.accounts[i].scim = scim_record(&su);
-                }
-            }
-        }
-        o.reindex();
-        self.read_memberships_of(&mut o).await?;
-        o.calls = self.calls_sent().saturating_sub(before);
-        Ok(o)
-    }
-
-    async fn add_scim_user(&self, o: &mut Observed, su: &jsm_proto::scim::ScimUser) -> Result<()> {
-        let Some(id) = su.atlassian_account_id() else {
-            return Ok(());
-        };
-        let i = match o.account_index(id) {
-            Some(i) => i,
-            None => match self.client.users().get(id).await {
-                Ok(u) => o.add_account(site_account(&u)),
-                Err(e) if e.is_not_found() => return Ok(()),
-                Err(e) => return Err(e.into()),
-            },
-        };
-        let a = &mut o.accounts[i as usize];
-        a.scim = scim_record(su);
-        if a.email.is_none() {
-            a.email = Some(su.user_name.clone());
-            a.email_from = EmailFrom::Scim;
-        }
-        Ok(())
-    }
-
-    /// The memberships of the accounts read so far: their groups, and whether each managed desk and
-    /// organization has them (a desk searched by email where the email is known, else listed).
-    async fn read_memberships_of(&self, o: &mut Observed) -> Result<()> {
-        let people: Vec<u32> = (0..o.accounts.len() as u32)
-            .filter(|i| Some(*i) != o.me)
-            .collect();
-        for i in &people {
-            let id = o.account(*i).account_id.clone();
-            let groups = self.observe().groups_of(&id).await?;
-            for t in o.targets.iter_mut().filter(|t| t.kind == TargetKind::Group) {
-                if groups.iter().any(|g| g.eq_ignore_ascii_case(&t.name)) {
-                    t.members.insert(*i);
-                }
-            }
-        }
-        for t in 0..o.targets.len() {
-            let (kind, tid) = (o.targets[t].kind, o.targets[t].id.clone());
-            match kind {
-                TargetKind::Group => {}
-                TargetKind::Organization => {
-                    let users = self.client.organizations().users(&tid).all().await?;
-                    let ids: HashSet<String> = users.into_iter().map(|u| u.account_id).collect();
-                    for i in &people {
-                        if ids.contains(&o.account(*i).account_id) {
-                            o.targets[t].members.insert(*i);
-                        }
-                    }
-                }
-                TargetKind::ServiceDesk => {
-                    for i in &people {
-                        let a = o.account(*i);
-                        let mut listing = self.client.customers().list(&tid);
-                        if let Some(email) = &a.email {
-                            listing = listing.query(email);
-                        }
-                        let found = listing
-                            .all()
-                            .await?
-                            .iter()
-                            .any(|c| c.account_id == a.account_id);
-                        if found {
-                            o.targets[t].members.insert(*i);
-                        }
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 }
 

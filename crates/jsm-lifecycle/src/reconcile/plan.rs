@@ -38,8 +38,6 @@ pub struct Inputs<'a> {
     /// The snapshot and the observation are both complete: remove from authoritative targets whoever nobody
     /// desires there, and look for orphans. Otherwise only the cases' own accounts are planned for.
     pub full: bool,
-    /// Plan only for these cases (a trace); every case still counts for who is desired where.
-    pub only: Option<&'a HashSet<usize>>,
 }
 
 /// Counts of one reconcile, for people and the JSON output.
@@ -106,12 +104,18 @@ struct Builder<'a> {
     case_of: HashMap<u32, usize>,
 }
 
+/// The one-line summary of a reconcile plan from this source (how its plans are found again, see
+/// [`crate::Engine::unfinished_reconciles`]).
+pub fn summary_of(source: &str) -> String {
+    format!("reconcile from {source}")
+}
+
 /// Builds the reconcile's draft: one case at a time, then (full runs) the authoritative removals and orphans.
 pub fn build(inputs: Inputs<'_>) -> Result<Built> {
     let o = inputs.observed;
     let mut b = Builder {
         inputs,
-        draft: Draft::new(PlanKind::Batch, format!("reconcile from {}", inputs.source)),
+        draft: Draft::new(PlanKind::Batch, summary_of(inputs.source)),
         notes: Notes {
             kinds: BTreeMap::new(),
         },
@@ -152,11 +156,8 @@ pub fn build(inputs: Inputs<'_>) -> Result<Built> {
         }
         wanted_targets.push(targets);
     }
-    for (c, case) in inputs.cases.iter().enumerate() {
-        if inputs.only.is_some_and(|only| !only.contains(&c)) {
-            continue;
-        }
-        b.plan_case(case, &wanted_targets[c]);
+    for (case, targets) in inputs.cases.iter().zip(&wanted_targets) {
+        b.plan_case(case, targets);
     }
     if inputs.full {
         b.authoritative();

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 
 use jsm_sources::DesiredPerson;
+use jsm_store::Link;
 use serde::Serialize;
 
 use super::matching::{LinkIndex, Matched, Rule, Verdict};
@@ -130,30 +131,34 @@ pub fn classify(
             .filter(|l| !present.contains(l.source_id.as_str()))
             .collect();
         departed.sort_by(|a, b| a.source_id.cmp(&b.source_id));
-        for l in departed {
-            let account = o.account_index(&l.account_id);
-            cases.push(Case {
-                person: None,
-                source_id: l.source_id.clone(),
-                account,
-                situation: if account.is_some() {
-                    Situation::Deleted
-                } else {
-                    Situation::Ignored
-                },
-                rule: Some(Rule::Link),
-                linked: true,
-                candidates: Vec::new(),
-                why: if account.is_some() {
-                    "linked, and no longer in the source".to_string()
-                } else {
-                    format!(
-                        "no longer in the source, and the linked account {} no longer exists",
-                        l.account_id
-                    )
-                },
-            });
-        }
+        cases.extend(departed.into_iter().map(|l| departed_case(l, o)));
     }
     cases
+}
+
+/// The situation of a linked identity the source no longer has: its account is deleted (deactivated or removed
+/// per policy), or ignored when the site no longer has the account either.
+pub fn departed_case(l: &Link, o: &Observed) -> Case {
+    let account = o.account_index(&l.account_id);
+    Case {
+        person: None,
+        source_id: l.source_id.clone(),
+        account,
+        situation: if account.is_some() {
+            Situation::Deleted
+        } else {
+            Situation::Ignored
+        },
+        rule: Some(Rule::Link),
+        linked: true,
+        candidates: Vec::new(),
+        why: if account.is_some() {
+            "linked, and no longer in the source".to_string()
+        } else {
+            format!(
+                "no longer in the source, and the linked account {} no longer exists",
+                l.account_id
+            )
+        },
+    }
 }

@@ -3,15 +3,13 @@
 //! reconcile would plan with their reasons, and what each Atlassian surface says about the candidates now.
 //! Only this person's accounts are read, so it is quick on a large site.
 
-use std::collections::HashSet;
-
 use jsm_sources::{DesiredPerson, ScopeTrace, Target};
 use serde::Serialize;
 
-use super::matching::{self, LinkIndex, Verdict};
+use super::matching::Verdict;
 use super::observe::{EmailFrom, Observed, ScimRecord};
 use super::situation::{self, Situation};
-use super::{Inputs, Request, lookups, mode_of, plan, prepare, source_name, wanted};
+use super::{Inputs, Request, classify_people, lookups, mode_of, plan};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 
@@ -115,35 +113,25 @@ fn site_view(o: &Observed, i: u32) -> SiteView {
 impl Engine {
     /// Traces one person, named by email or source id, through a reconcile from `req` (read-only).
     pub async fn trace(&self, req: &Request<'_>, who: &str) -> Result<PersonTrace> {
-        let name = source_name(req.source);
-        let snapshot = req.source.read(None).await?;
-        let mut people = snapshot.people;
-        let all_in_scope = prepare(req.mapping, &mut people);
-        // Every target the source manages, so a trace shows the same removals a reconcile would plan.
-        let wanted = wanted(req.mapping, req.mapping_origin, &people, &all_in_scope);
-        let links = LinkIndex::new(self.store.links(Some(&name)).await?);
+        let mut src = self.read_source(req, None).await?;
         let wanted_who = who.trim();
-        let found = people
+        let found = src
+            .people
             .iter()
             .position(|p| p.source_id == wanted_who || p.email.eq_ignore_ascii_case(wanted_who));
         let Some(index) = found else {
-            return self
-                .trace_departed(req, &name, &links, &wanted, wanted_who)
-                .await;
+            return self.trace_departed(req, &src, wanted_who).await;
         };
-        let person = people.swap_remove(index);
-        drop(people);
+        let person = src.people.swap_remove(index);
+        let name = src.name;
         let scope = req.mapping.in_scope(&person);
         let in_scope = vec![scope.in_scope];
         let one = std::slice::from_ref(&person);
         let modes = |t: &Target| mode_of(req.mapping, t);
         let o = self
-            .observe_people(&wanted, &modes, &lookups(one, &links))
+            .observe_people(&src.wanted, &modes, &lookups(one, &src.links))
             .await?;
-        let mut matches = vec![matching::match_person(&person, &o, &links)];
-        matching::resolve_claims(one, &mut matches, &o, &links);
-        let cases = situation::classify(one, &in_scope, &matches, &o, &links, false);
-        let only: HashSet<usize> = [0].into_iter().collect();
+        let (matches, cases) = classify_people(one, &in_scope, &o, &src.links, false);
         let built = plan::build(Inputs {
             people: one,
             cases: &cases,
@@ -151,7 +139,6 @@ impl Engine {
             policy: &self.policy.reconcile,
             source: &name,
             full: false,
-            only: Some(&only),
         })?;
         let plan = self.finish_draft(built.draft)?;
         let m = &matches[0];
@@ -202,12 +189,11 @@ impl Engine {
     async fn trace_departed(
         &self,
         req: &Request<'_>,
-        name: &str,
-        links: &LinkIndex,
-        wanted: &super::Wanted,
+        src: &super::Prepared,
         who: &str,
     ) -> Result<PersonTrace> {
-        let Some(link) = links.get(who).cloned() else {
+        let name = src.name.as_str();
+        let Some(link) = src.links.get(who).cloned() else {
             return Err(Error::not_found(format!(
                 "a person with email or source id {who} in {name} (and no link remembers one)"
             )));
@@ -217,22 +203,9 @@ impl Engine {
             account_ids: vec![link.account_id.clone()],
             ..super::Lookups::default()
         };
-        let o = self.observe_people(wanted, &modes, &lookups).await?;
+        let o = self.observe_people(&src.wanted, &modes, &lookups).await?;
         let account = o.account_index(&link.account_id);
-        let cases = vec![situation::Case {
-            person: None,
-            source_id: link.source_id.clone(),
-            account,
-            situation: if account.is_some() {
-                Situation::Deleted
-            } else {
-                Situation::Ignored
-            },
-            rule: Some(matching::Rule::Link),
-            linked: true,
-            candidates: Vec::new(),
-            why: "linked, and no longer in the source".into(),
-        }];
+        let cases = vec![situation::departed_case(&link, &o)];
         let built = plan::build(Inputs {
             people: &[],
             cases: &cases,
@@ -240,7 +213,6 @@ impl Engine {
             policy: &self.policy.reconcile,
             source: name,
             full: false,
-            only: None,
         })?;
         let mut draft = built.draft;
         if account.is_none() {

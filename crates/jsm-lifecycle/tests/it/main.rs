@@ -12,6 +12,7 @@ mod customer;
 mod offboard;
 mod reconcile;
 mod reconcile_bad_input;
+mod reconcile_person;
 mod reconcile_servers;
 mod reconcile_situations;
 mod reconcile_soak;

@@ -329,14 +329,14 @@ async fn reconcile_runs_seats_and_credentials() {
             .job(id)
             .await
             .unwrap()
-            .is_some_and(|j| j.state == JobState::Done)
+            .is_some_and(|j| j.state == JobState::Failed)
     })
     .await;
-    let done = db.store.job(id).await.unwrap().unwrap();
-    assert_eq!(
-        done.result.unwrap()["status"],
-        "skipped",
-        "full reconcile is the extension point"
+    let failed = db.store.job(id).await.unwrap().unwrap();
+    let error = failed.error.unwrap();
+    assert!(
+        error.contains("no [[sources]]") && error.contains("\"hr\""),
+        "a reconcile without a configured source fails naming what is missing: {error}"
     );
     let bad = svc
         .api(Method::POST, "/api/v1/reconcile", &bob)
@@ -433,8 +433,9 @@ async fn reconcile_runs_seats_and_credentials() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("jsmctl_jobs{state=\"done\"} 2"),
-        "{metrics}"
+        metrics.contains("jsmctl_jobs{state=\"done\"} 1")
+            && metrics.contains("jsmctl_jobs{state=\"failed\"} 1"),
+        "the credential check done, the reconcile without sources failed: {metrics}"
     );
     svc.stop().await;
     db.cleanup().await;

@@ -1,26 +1,12 @@
 //! Reconcile jobs from a configured identity source (the engine's `plan_reconcile`, issue 8): a full run plans,
-//! applies and converges; a one-person job reads that account only; an unknown source fails the job by name.
+//! applies and converges; an unknown source fails the job by name. (A one-person job, as a webhook queues it,
+//! is in `webhooks.rs`.)
 
-use jsm_serve::{Job, SourceConfig};
+use jsm_serve::Job;
 use jsm_store::JobState;
 use jsm_testkit::TestEmulator;
 
-use crate::support::{Db, Svc, config, wait_for};
-
-async fn run(svc: &Svc, db: &Db, job: Job) -> jsm_store::Job {
-    let queued = jsm_serve::api::queue(&svc.state, &job, "scheduler:nightly", svc.state.now())
-        .await
-        .unwrap();
-    wait_for("the reconcile job", 30, || async {
-        db.store
-            .job(queued.id)
-            .await
-            .unwrap()
-            .is_some_and(|j| matches!(j.state, JobState::Done | JobState::Failed))
-    })
-    .await;
-    db.store.job(queued.id).await.unwrap().unwrap()
-}
+use crate::support::{Db, Svc, config_with_file, full_reconcile, run_job as run};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_reconcile_from_a_file_source_applies_and_then_finds_the_site_in_sync() {
@@ -33,18 +19,9 @@ async fn a_full_reconcile_from_a_file_source_applies_and_then_finds_the_site_in_
         "email,display_name,kind\nnew.one@example.com,New One,customer\nnew.two@example.com,New Two,customer\n",
     )
     .unwrap();
-    let mut cfg = config(&emu, "w1");
-    cfg.sources = vec![SourceConfig {
-        name: "hr".into(),
-        spec: format!("file:{}", people.display()),
-        mapping: None,
-    }];
+    let cfg = config_with_file(&emu, "w1", &people);
     let svc = Svc::start(&db.store, &emu, Default::default(), cfg).await;
-    let full = Job::Reconcile {
-        site: emu.base_url.clone(),
-        source: "hr".into(),
-        person: None,
-    };
+    let full = full_reconcile(&emu);
     let first = run(&svc, &db, full.clone()).await;
     assert_eq!(first.state, JobState::Done, "{first:?}");
     let result = first.result.unwrap();

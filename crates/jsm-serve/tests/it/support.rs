@@ -115,6 +115,26 @@ pub fn config(emu: &TestEmulator, worker: &str) -> ServeConfig {
     c
 }
 
+/// Settings as [`config`], with the file at `people` as the identity source `hr`.
+pub fn config_with_file(emu: &TestEmulator, worker: &str, people: &std::path::Path) -> ServeConfig {
+    let mut c = config(emu, worker);
+    c.sources = vec![jsm_serve::SourceConfig {
+        name: "hr".into(),
+        spec: format!("file:{}", people.display()),
+        mapping: None,
+    }];
+    c
+}
+
+/// A full reconcile of the source `hr` on the emulator's site.
+pub fn full_reconcile(emu: &TestEmulator) -> jsm_serve::Job {
+    jsm_serve::Job::Reconcile {
+        site: emu.base_url.clone(),
+        source: "hr".into(),
+        person: None,
+    }
+}
+
 /// A running service.
 pub struct Svc {
     pub base: String,
@@ -288,4 +308,21 @@ pub fn form(pairs: &[(&str, &str)]) -> String {
         s.append_pair(k, v);
     }
     s.finish()
+}
+
+/// Queues `job` as the scheduler would and waits (30 s at most) until it is done or failed.
+pub async fn run_job(svc: &Svc, db: &Db, job: jsm_serve::Job) -> jsm_store::Job {
+    let queued = jsm_serve::api::queue(&svc.state, &job, "scheduler:nightly", svc.state.now())
+        .await
+        .unwrap();
+    wait_for("the job", 30, || async {
+        db.store.job(queued.id).await.unwrap().is_some_and(|j| {
+            matches!(
+                j.state,
+                jsm_store::JobState::Done | jsm_store::JobState::Failed
+            )
+        })
+    })
+    .await;
+    db.store.job(queued.id).await.unwrap().unwrap()
 }

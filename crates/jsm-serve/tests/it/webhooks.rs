@@ -1,7 +1,6 @@
 //! The webhook receiver: a bad signature is refused with nothing written; a replay is deduplicated; a real signed
-//! delivery from the emulator queues a reconcile of that one person, and the worker reads that person only.
-
-use std::time::Duration;
+//! delivery from the emulator queues a reconcile of that one person, and the worker reads and changes that person
+//! only (the emulator's request log and state say so).
 
 use jsm_emulator::limits::LimitConfig;
 use jsm_emulator::{Emulator, Seed};
@@ -11,7 +10,9 @@ use jsm_testkit::TestEmulator;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::support::{Db, SECRET, Svc, config, wait_for};
+use crate::support::{
+    Db, SECRET, Svc, config, config_with_file, full_reconcile, run_job, wait_for,
+};
 
 fn body(event: &str, account: &str) -> String {
     json!({"timestamp": 1, "webhookEvent": event, "user": {"accountId": account, "displayName": "x"}}).to_string()
@@ -172,8 +173,29 @@ async fn a_replay_is_deduplicated_by_its_identifier() {
     db.cleanup().await;
 }
 
+/// Two customers of the demo site's IT desk only, with their emails shown: `(account id, email, name)`.
+fn two_it_desk_customers(emu: &TestEmulator) -> [(String, String, String); 2] {
+    let site = emu.emu.site();
+    let desk = |key: &str| site.desks.iter().find(|d| d.project_key == key).unwrap();
+    let (it, hr, fac) = (desk("ITSD"), desk("HR"), desk("FAC"));
+    let mut found = it
+        .customers
+        .iter()
+        .filter(|k| !hr.customers.contains(k) && !fac.customers.contains(k))
+        .map(|k| site.account(*k))
+        .filter(|a| !a.email_hidden)
+        .map(|a| {
+            (
+                a.account_id.clone(),
+                a.email.clone(),
+                a.display_name.clone(),
+            )
+        });
+    [found.next().unwrap(), found.next().unwrap()]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_emulator_user_updated_event_reads_that_person_only() {
+async fn an_emulator_user_updated_event_reconciles_that_person_only() {
     let emu = TestEmulator::start_with(
         Emulator::builder()
             .seed(Seed::Demo)
@@ -181,7 +203,25 @@ async fn an_emulator_user_updated_event_reads_that_person_only() {
     )
     .await;
     let db = Db::sqlite().await;
-    let svc = Svc::start(&db.store, &emu, Default::default(), config(&emu, "w1")).await;
+    let [ann, bob] = two_it_desk_customers(&emu);
+    let dir = tempfile::tempdir().unwrap();
+    let people = dir.path().join("people.csv");
+    let write = |desks: &str| {
+        let rows: String = [&ann, &bob]
+            .iter()
+            .map(|(_, email, name)| format!("{email},{name},customer,{desks}\n"))
+            .collect();
+        std::fs::write(
+            &people,
+            format!("email,display_name,kind,service_desks\n{rows}"),
+        )
+        .unwrap();
+    };
+    write("ITSD");
+    let cfg = config_with_file(&emu, "w1", &people);
+    let svc = Svc::start(&db.store, &emu, Default::default(), cfg).await;
+    let linked = run_job(&svc, &db, full_reconcile(&emu)).await;
+    assert_eq!(linked.result.unwrap()["status"], "applied", "both linked");
     // The emulator signs deliveries with the hook's secret, as Atlassian does.
     let hook = emu
         .admin(Method::POST, "/rest/webhooks/1.0/webhook")
@@ -193,16 +233,8 @@ async fn an_emulator_user_updated_event_reads_that_person_only() {
         .await
         .unwrap();
     assert_eq!(hook.status(), 201);
-    let (person, others): (String, Vec<String>) = {
-        let site = emu.emu.site();
-        let ids: Vec<String> = site
-            .accounts
-            .iter()
-            .filter(|a| a.active)
-            .map(|a| a.account_id.clone())
-            .collect();
-        (ids[3].clone(), ids)
-    };
+    // HR now gives both the HR desk too; only Ann's account changes, so only she is reconciled.
+    write("ITSD;HR");
     let mark = emu
         .emu
         .log()
@@ -212,58 +244,65 @@ async fn an_emulator_user_updated_event_reads_that_person_only() {
     emu.control(
         Method::PUT,
         "/privacy",
-        Some(json!({"accountId": person, "emailHidden": true})),
+        Some(json!({"accountId": ann.0, "emailHidden": true})),
     )
     .await;
-    wait_for("the reconcile job to finish", 20, || async {
+    wait_for("the webhook's reconcile to finish", 30, || async {
         db.store
             .jobs(Some(JobState::Done), None, 10)
             .await
             .unwrap()
             .iter()
-            .any(|j| j.spec["person"] == person.as_str())
+            .any(|j| j.spec["person"] == ann.0.as_str())
     })
     .await;
-    let jobs = db.store.jobs(None, None, 10).await.unwrap();
-    assert_eq!(jobs.len(), 1, "one delivery, one job: {jobs:?}");
-    assert_eq!(jobs[0].result.as_ref().unwrap()["status"], "observed");
-    let reads: Vec<_> = emu
-        .emu
-        .log()
-        .since(mark, usize::MAX)
+    let jobs: Vec<_> = db
+        .store
+        .jobs(None, None, 10)
+        .await
+        .unwrap()
         .into_iter()
-        .filter(|e| !e.path.starts_with("/rest/webhooks"))
+        .filter(|j| j.created_by == "webhook")
         .collect();
-    assert!(!reads.is_empty(), "the worker read the person");
-    let encoded: String = form_urlencoded_like(&person);
-    for r in &reads {
-        assert_eq!(
-            (r.method.as_str(), r.path.as_str()),
-            ("GET", "/rest/api/3/user"),
-            "{r:?}"
-        );
-        assert!(
-            r.query.contains(&encoded) || r.query.contains(&person),
-            "{r:?}"
-        );
-        for other in others.iter().filter(|o| **o != person) {
-            assert!(
-                !r.query.contains(other.as_str()),
-                "read another person: {r:?}"
-            );
-        }
-    }
-    let audit = db.store.audit_list(0, 100).await.unwrap();
-    assert!(
-        audit
-            .iter()
-            .any(|a| a.draft.target == person && a.draft.action == "reconcile_person")
+    assert_eq!(jobs.len(), 1, "one delivery, one job: {jobs:?}");
+    let result = jobs[0].result.clone().unwrap();
+    assert_eq!(
+        (result["status"].as_str(), result["applied"].as_u64()),
+        (Some("applied"), Some(1)),
+        "{result}"
     );
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    {
+        let site = emu.emu.site();
+        let hr = site.desks.iter().find(|d| d.project_key == "HR").unwrap();
+        let on_hr = |id: &str| hr.customers.contains(&site.find_account(id).unwrap());
+        assert!(on_hr(&ann.0), "Ann got the HR desk");
+        assert!(
+            !on_hr(&bob.0),
+            "Bob's change waits for his own event or a full run"
+        );
+    }
+    let log = emu.emu.log().since(mark, usize::MAX);
+    let (reads, writes): (Vec<_>, Vec<_>) = log.iter().partition(|e| e.method == "GET");
+    assert!(!reads.is_empty(), "the worker read the site");
+    for r in &reads {
+        assert!(
+            r.reads_no_person() || r.names(&ann.0) || r.names(&ann.1),
+            "read someone other than Ann: {} {}?{}",
+            r.method,
+            r.path,
+            r.query
+        );
+        assert!(!r.names(&bob.0) && !r.names(&bob.1), "read Bob: {r:?}");
+    }
+    let writes: Vec<(&str, &str)> = writes
+        .iter()
+        .map(|e| (e.method.as_str(), e.path.as_str()))
+        .collect();
+    assert_eq!(
+        writes,
+        [("POST", "/rest/servicedeskapi/servicedesk/2/customer")],
+        "Ann added to HR, nothing else"
+    );
     svc.stop().await;
     db.cleanup().await;
-}
-
-fn form_urlencoded_like(s: &str) -> String {
-    s.replace(':', "%3A")
 }

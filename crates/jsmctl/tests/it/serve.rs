@@ -1,8 +1,8 @@
 //! `jsmctl serve` as operators run it: processes on one PostgreSQL, one of them `kill -9`ed in the middle of a
-//! 2,000-change job. The job is an apply of a 2,000-customer plan: the stand-in for a reconcile of 2,000 people
-//! until reconcile from identity sources lands (its job runs through the same lease, journal and takeover).
+//! reconcile job of 2,000 people from a file source (`[[sources]]` in the serve config).
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -10,10 +10,9 @@ use tokio::time::Instant;
 
 use jsm_emulator::limits::LimitConfig;
 use jsm_emulator::{Emulator, RunningEmulator, Seed};
-use jsm_lifecycle::plan::{Action, Draft, PlanKind, Precondition, Rates, Stamp};
-use jsm_lifecycle::{Capabilities, Engine, Policy};
+use jsm_lifecycle::plan::Plan;
 use jsm_store::{JobState, PlanStatus, Store};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::jsmctl;
 
@@ -37,7 +36,7 @@ fn env_of(emu: &RunningEmulator, state: &str) -> Vec<(String, String)> {
     env
 }
 
-fn start_worker(env: &[(String, String)], id: &str) -> Worker {
+fn start_worker(env: &[(String, String)], id: &str, serve_config: &Path) -> Worker {
     let mut child = jsmctl()
         .args([
             "serve",
@@ -49,7 +48,9 @@ fn start_worker(env: &[(String, String)], id: &str) -> Worker {
             "4",
             "--heartbeat-seconds",
             "1",
+            "--serve-config",
         ])
+        .arg(serve_config)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -99,12 +100,110 @@ async fn pg(url: &str, sql: &str) {
 #[derive(Debug)]
 struct Run {
     created: usize,
+    distinct: usize,
     posts_201: usize,
     throttled: usize,
+    linked: usize,
     attempts: u32,
     finished_by: String,
     killed: Option<String>,
+    result: Value,
     seconds: f64,
+}
+
+/// A file source of `PEOPLE` new portal customers and a serve config naming it; returns the config's path.
+fn source_and_config(dir: &Path) -> std::path::PathBuf {
+    let people = dir.join("people.csv");
+    let mut text = String::from("email,display_name,external_id,kind\n");
+    for i in 0..PEOPLE {
+        text.push_str(&format!(
+            "person-{i:05}@example.com,Person {i},P{i:05},customer\n"
+        ));
+    }
+    std::fs::write(&people, text).unwrap();
+    let config = dir.join("serve.toml");
+    let toml = format!(
+        "version = 1\nsource = \"hr\"\n\n[[sources]]\nname = \"hr\"\nspec = {}\n",
+        toml_string(&format!("file:{}", people.display()))
+    );
+    std::fs::write(&config, toml).unwrap();
+    config
+}
+
+fn toml_string(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+/// Waits until the job's plan is being applied and a quarter of its items are done.
+async fn quarter_applied(store: &Store) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(Instant::now() < deadline, "the reconcile never got going");
+        let applying = store.plans(Some(PlanStatus::Applying)).await.unwrap();
+        if let Some(p) = applying.first() {
+            let items = p.body["items"].as_array().map_or(0, Vec::len);
+            let done = store
+                .journal(&p.id)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|e| e.state == jsm_store::JournalState::Done)
+                .count();
+            if items > 0 && done >= items / 4 {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every plan the reconcile made with changes in it is applied, every item has its outcome in the audit log, and
+/// the chain verifies. (A plan that found the site in sync is stored and never applied.)
+async fn assert_audit_complete(store: &Store) {
+    let plans: Vec<Plan> = store
+        .plans(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| serde_json::from_value(r.body).unwrap())
+        .collect();
+    assert!(
+        plans.iter().any(|p| !p.items.is_empty()),
+        "the reconcile planned changes"
+    );
+    let mut outcomes = std::collections::HashSet::new();
+    let mut after = 0;
+    loop {
+        let page = store.audit_list(after, 1000).await.unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for r in page {
+            if let (Some(plan), Some(item)) = (r.draft.plan_id, r.draft.item_key) {
+                outcomes.insert((plan, item));
+            }
+        }
+    }
+    for plan in plans.iter().filter(|p| !p.items.is_empty()) {
+        assert_eq!(
+            store.plan(&plan.id).await.unwrap().unwrap().status,
+            PlanStatus::Applied,
+            "plan {} is applied",
+            plan.id
+        );
+        for item in &plan.items {
+            assert!(
+                outcomes.contains(&(plan.id.clone(), item.key.clone())),
+                "no outcome in the audit log for {} of plan {}",
+                item.key,
+                plan.id
+            );
+        }
+    }
+    store
+        .audit_verify()
+        .await
+        .unwrap()
+        .expect("the audit chain verifies");
 }
 
 async fn run(base_url: &str, workers: usize, kill: bool) -> Run {
@@ -121,6 +220,8 @@ async fn run(base_url: &str, workers: usize, kill: bool) -> Run {
     let sep = if base_url.contains('?') { '&' } else { '?' };
     let state = format!("{base_url}{sep}options=-csearch_path%3D{schema}");
     let env = env_of(&emu, &state);
+    let dir = tempfile::tempdir().unwrap();
+    let serve_config = source_and_config(dir.path());
 
     let out = jsmctl()
         .args(["operators", "add", "ops"])
@@ -135,84 +236,26 @@ async fn run(base_url: &str, workers: usize, kill: bool) -> Run {
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
 
     let mut pool: Vec<Worker> = (1..=workers)
-        .map(|i| start_worker(&env, &format!("w{i}")))
+        .map(|i| start_worker(&env, &format!("w{i}"), &serve_config))
         .collect();
-
     let store = Store::open(&state).await.unwrap();
-    let client = jsm_client::Client::builder()
-        .site(emu.base_url())
-        .basic_auth(emu.admin_email(), emu.admin_token().expose())
-        .build()
-        .unwrap();
-    let engine = Engine::new(
-        client,
-        store.clone(),
-        Policy::default(),
-        Capabilities::default(),
-        "ci",
-        emu.base_url(),
-    );
-    let mut draft = Draft::new(
-        PlanKind::Batch,
-        format!("{PEOPLE} people new in the identity source"),
-    );
-    draft.scope(PEOPLE as u32);
-    for i in 0..PEOPLE {
-        let email = format!("person-{i:05}@example.com");
-        draft.push(
-            Action::CreateCustomer {
-                email: email.clone(),
-                display_name: format!("Person {i}"),
-            },
-            email,
-            "new in the identity source",
-            Precondition::None,
-        );
-    }
-    let mut plan = draft.finish(
-        Stamp {
-            id: uuid::Uuid::new_v4().simple().to_string(),
-            requester: "ci".into(),
-            now: engine.client.clock().now(),
-            site: engine.site.clone(),
-        },
-        &Rates::default(),
-    );
-    engine.policy.evaluate(&mut plan);
-    let plan = plan.seal().unwrap();
-    assert!(!plan.needs_approval());
-    engine.submit(&plan).await.unwrap();
 
     let started = Instant::now();
-    let http = reqwest::Client::new();
-    let job: Value = http
-        .post(format!("{}/api/v1/plans/{}/apply", pool[0].base, plan.id))
+    let job: Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/reconcile", pool[0].base))
         .bearer_auth(&token)
+        .json(&json!({}))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let job_id = job["id"].as_i64().expect("apply queued");
+    let job_id = job["id"].as_i64().expect("reconcile queued");
 
     let mut killed = None;
     if kill {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            assert!(Instant::now() < deadline, "the job never got going");
-            let done = store
-                .journal(&plan.id)
-                .await
-                .unwrap()
-                .iter()
-                .filter(|e| e.state == jsm_store::JournalState::Done)
-                .count();
-            if done >= PEOPLE / 4 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        quarter_applied(&store).await;
         let holder = store.job(job_id).await.unwrap().unwrap().worker.unwrap();
         let at = pool.iter().position(|w| w.id == holder).unwrap();
         let mut victim = pool.remove(at);
@@ -221,7 +264,7 @@ async fn run(base_url: &str, workers: usize, kill: bool) -> Run {
         killed = Some(holder);
     }
 
-    let deadline = Instant::now() + Duration::from_secs(240);
+    let deadline = Instant::now() + Duration::from_secs(300);
     let job = loop {
         let j = store.job(job_id).await.unwrap().unwrap();
         if matches!(j.state, JobState::Done | JobState::Failed) {
@@ -232,34 +275,8 @@ async fn run(base_url: &str, workers: usize, kill: bool) -> Run {
     };
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(job.state, JobState::Done, "{job:?}");
-    assert_eq!(
-        store.plan(&plan.id).await.unwrap().unwrap().status,
-        PlanStatus::Applied
-    );
-
-    // The audit log is complete (an outcome for every item) and its chain verifies.
-    let mut keys = std::collections::HashSet::new();
-    let mut after = 0;
-    loop {
-        let page = store.audit_list(after, 1000).await.unwrap();
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for r in page {
-            if r.draft.kind == "write" && r.draft.plan_id.as_deref() == Some(plan.id.as_str()) {
-                keys.insert(r.draft.item_key.unwrap());
-            }
-        }
-    }
-    assert_eq!(
-        keys.len(),
-        PEOPLE,
-        "every item's outcome is in the audit log"
-    );
-    store
-        .audit_verify()
-        .await
-        .unwrap()
-        .expect("the audit chain verifies");
+    assert_audit_complete(&store).await;
+    let linked = store.links(None).await.unwrap().len();
 
     let log = emu.emu.log().since(0, usize::MAX);
     let posts_201 = log
@@ -269,13 +286,18 @@ async fn run(base_url: &str, workers: usize, kill: bool) -> Run {
         })
         .count();
     let throttled = log.iter().filter(|e| e.status == 429).count();
-    let created = emu
+    let emails: Vec<String> = emu
         .emu
         .site()
         .accounts
         .iter()
         .filter(|a| a.email.starts_with("person-"))
-        .count();
+        .map(|a| a.email.to_lowercase())
+        .collect();
+    let distinct = emails
+        .iter()
+        .collect::<std::collections::HashSet<_>>()
+        .len();
 
     for w in pool {
         stop_worker(w).await;
@@ -284,48 +306,72 @@ async fn run(base_url: &str, workers: usize, kill: bool) -> Run {
     pg(base_url, &format!("DROP SCHEMA {schema} CASCADE")).await;
     let _ = emu.stop().await;
     Run {
-        created,
+        created: emails.len(),
+        distinct,
         posts_201,
         throttled,
+        linked,
         attempts: job.attempts,
         finished_by: job.worker.unwrap_or_default(),
         killed,
+        result: job.result.unwrap_or_default(),
         seconds,
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_workers_on_postgres_finish_a_2000_person_job_after_a_kill_9() {
+async fn three_workers_on_postgres_finish_a_2000_person_reconcile_after_a_kill_9() {
     let Ok(url) = std::env::var("JSMCTL_TEST_POSTGRES_URL") else {
         eprintln!("notice: JSMCTL_TEST_POSTGRES_URL unset; skipping the serve failover test");
         return;
     };
-    let single = run(&url, 1, false).await;
     let three = run(&url, 3, true).await;
-    for (what, r) in [
-        ("one worker", &single),
-        ("three workers, one killed", &three),
-    ] {
-        eprintln!(
-            "serve failover: {what}: {} people, {} created, {} POST 201, {} 429s, {:.1} s, claims {}, finished by {}",
-            PEOPLE, r.created, r.posts_201, r.throttled, r.seconds, r.attempts, r.finished_by
-        );
-    }
-    for r in [&single, &three] {
-        assert_eq!(
-            (r.created, r.posts_201),
-            (PEOPLE, PEOPLE),
-            "each person created once: {r:?}"
-        );
-    }
+    report("three workers, one killed", &three);
+    assert_one_each(&three);
     let killed = three.killed.clone().unwrap();
     assert_ne!(three.finished_by, killed, "finished on another worker");
     assert_eq!(three.attempts, 2, "one claim and one takeover");
+    let resumed = three.result["resumed"].as_array().unwrap();
     assert!(
-        three.throttled <= single.throttled,
-        "429s with three workers ({}) above one worker's ({})",
-        three.throttled,
-        single.throttled
+        resumed.len() == 1 && resumed[0]["complete"] == true,
+        "the taker finished the killed worker's plan from its journal: {}",
+        three.result
+    );
+    assert_eq!(
+        three.result["status"], "in_sync",
+        "then planned anew and found nothing left: {}",
+        three.result
+    );
+    // 429s not above a single worker's: trivially so at none; otherwise the same reconcile on one worker, on a
+    // fresh emulator with the same limits, is the measure (a run as long again, so only when it can decide).
+    if three.throttled > 0 {
+        let single = run(&url, 1, false).await;
+        report("one worker", &single);
+        assert_one_each(&single);
+        assert_eq!(single.result["status"], "applied", "{}", single.result);
+        assert!(
+            three.throttled <= single.throttled,
+            "429s with three workers ({}) above one worker's ({})",
+            three.throttled,
+            single.throttled
+        );
+    }
+}
+
+fn report(what: &str, r: &Run) {
+    eprintln!(
+        "serve failover: {what}: {PEOPLE} people, {} created, {} POST 201, {} linked, {} 429s, {:.1} s, claims {}, \
+         finished by {}",
+        r.created, r.posts_201, r.linked, r.throttled, r.seconds, r.attempts, r.finished_by
+    );
+}
+
+/// Each person created once (the emulator's accounts and its request log agree) and linked once.
+fn assert_one_each(r: &Run) {
+    assert_eq!(
+        (r.created, r.distinct, r.posts_201, r.linked),
+        (PEOPLE, PEOPLE, PEOPLE, PEOPLE),
+        "each person created and linked once: {r:?}"
     );
 }
 
