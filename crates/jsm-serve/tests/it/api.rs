@@ -90,14 +90,7 @@ async fn unauthenticated_and_bad_requests_get_the_stable_json_error() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 400, "not a plan");
-    let who: Value = svc
-        .api(Method::GET, "/api/v1/whoami", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let who: Value = svc.api_json(Method::GET, "/api/v1/whoami", &token).await;
     assert_eq!(who["operator"], "bob");
     svc.stop().await;
     db.cleanup().await;
@@ -159,22 +152,12 @@ async fn approve_applies_reject_refuses_and_the_requester_cannot_approve() {
     let id = agent_plan(&svc, "alice", "new.agent@example.com", "New Agent").await;
 
     let listed: Value = svc
-        .api(Method::GET, "/api/v1/plans?status=awaiting_approval", &bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .api_json(Method::GET, "/api/v1/plans?status=awaiting_approval", &bob)
+        .await;
     assert_eq!(listed[0]["id"], id.as_str());
     let detail: Value = svc
-        .api(Method::GET, &format!("/api/v1/plans/{}", &id[..8]), &bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .api_json(Method::GET, &format!("/api/v1/plans/{}", &id[..8]), &bob)
+        .await;
     assert_eq!(detail["items"][0]["sign"], "+");
     assert!(
         detail["approval_reasons"][0]
@@ -194,13 +177,8 @@ async fn approve_applies_reject_refuses_and_the_requester_cannot_approve() {
     assert!(db.store.approvals(&id).await.unwrap().is_empty());
 
     let ok: Value = svc
-        .api(Method::POST, &format!("/api/v1/plans/{id}/approve"), &bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .api_json(Method::POST, &format!("/api/v1/plans/{id}/approve"), &bob)
+        .await;
     assert_eq!(ok["approver"], "bob");
     let job = ok["apply_job"].as_i64().expect("apply queued");
     wait_for("the apply job", 20, || async {
@@ -276,34 +254,19 @@ async fn approve_applies_reject_refuses_and_the_requester_cannot_approve() {
             .is_none()
     );
     let verify: Value = svc
-        .api(Method::GET, "/api/v1/audit/verify", &bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .api_json(Method::GET, "/api/v1/audit/verify", &bob)
+        .await;
     assert_eq!(verify["ok"], true);
     let found: Value = svc
-        .api(Method::GET, "/api/v1/audit?q=not%20this", &bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .api_json(Method::GET, "/api/v1/audit?q=not%20this", &bob)
+        .await;
     assert!(
         found.as_array().unwrap().is_empty(),
         "search looks at actor/action/target/outcome, not reasons"
     );
     let found: Value = svc
-        .api(Method::GET, "/api/v1/audit?q=reject", &bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .api_json(Method::GET, "/api/v1/audit?q=reject", &bob)
+        .await;
     assert_eq!(found.as_array().unwrap().len(), 1);
     svc.stop().await;
     db.cleanup().await;
@@ -345,14 +308,7 @@ async fn reconcile_runs_seats_and_credentials() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
-    let seats: Value = svc
-        .api(Method::GET, "/api/v1/seats", &bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let seats: Value = svc.api_json(Method::GET, "/api/v1/seats", &bob).await;
     assert_eq!(seats["available"], true, "{seats}");
     let jsm = seats["products"]
         .as_array()
@@ -362,14 +318,7 @@ async fn reconcile_runs_seats_and_credentials() {
         .cloned()
         .expect("JSM seats");
     assert!(jsm["used"].as_u64().unwrap() > 0, "{jsm}");
-    let again: Value = svc
-        .api(Method::GET, "/api/v1/seats", &bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again: Value = svc.api_json(Method::GET, "/api/v1/seats", &bob).await;
     assert_eq!(again, seats, "reused within five minutes");
     db.store
         .credential_put(&jsm_store::CredentialMeta {
@@ -384,14 +333,7 @@ async fn reconcile_runs_seats_and_credentials() {
         })
         .await
         .unwrap();
-    let creds: Value = svc
-        .api(Method::GET, "/api/v1/credentials", &bob)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let creds: Value = svc.api_json(Method::GET, "/api/v1/credentials", &bob).await;
     assert_eq!(creds[0]["status"], "expiring");
     let check = jsm_serve::api::queue(
         &svc.state,

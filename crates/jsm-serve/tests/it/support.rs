@@ -10,6 +10,7 @@ use jsm_serve::{AppState, ClientFactory, ServeConfig};
 use jsm_store::Store;
 use jsm_testkit::TestEmulator;
 use reqwest::{Method, RequestBuilder};
+use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -196,6 +197,17 @@ impl Svc {
         self.http
             .request(method, format!("{}{path}", self.base))
             .bearer_auth(token)
+    }
+
+    /// The JSON answer of an operator request (the status is the caller's to check where it matters).
+    pub async fn api_json(&self, method: Method, path: &str, token: &str) -> Value {
+        self.api(method, path, token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Stops gracefully and waits.
